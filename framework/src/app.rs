@@ -1,0 +1,313 @@
+//! [`App`]: one service's routes, documentation, error policy and state, and the
+//! server that runs them.
+//!
+//! An `App` is a description, cheap to clone and `Send`: actix-web builds the real
+//! application once per worker thread from it ([`App::into_actix`]). The OpenAPI
+//! document is assembled once, the first time it is needed, and shared by all workers.
+
+use std::sync::{Arc, OnceLock};
+
+use actix_web::{
+    HttpRequest, HttpResponse, ResponseError,
+    body::MessageBody,
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    http::{Method, header},
+    web,
+};
+use serde_json::{Value, json};
+
+use crate::{
+    ErrorFormat,
+    middleware::{Core, CoreConfig, ExceptionHandler},
+    openapi::{ApiInfo, build_document, ui::DocsConfig},
+    routing::{RouteDef, Router},
+};
+
+type Configurator = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// A service's application: routers, docs, state and error policy.
+///
+/// ```
+/// use apiarist::{App, Router, prelude::*};
+///
+/// /// Say hello.
+/// #[api_operation(summary = "Say hello")]
+/// async fn hello() -> Json<String> {
+///     Json("hello".to_owned())
+/// }
+///
+/// let app = App::new("greeter").version("1.0.0").include(Router::new().get("/hello", hello));
+/// let doc = app.openapi();
+/// assert_eq!(doc["info"]["title"], "greeter");
+/// assert!(doc["paths"]["/hello"]["get"].is_object());
+/// ```
+#[derive(Clone)]
+pub struct App {
+    info: ApiInfo,
+    router: Router,
+    format: ErrorFormat,
+    handlers: Vec<ExceptionHandler>,
+    configurators: Vec<Configurator>,
+    mounts: Vec<(String, App)>,
+    docs: Option<DocsConfig>,
+    body_limit: usize,
+    document: Arc<OnceLock<web::Bytes>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("info", &self.info)
+            .field("router", &self.router)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Default limit for request bodies read whole (JSON, forms): 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+impl App {
+    /// A new app; `title` names it in the OpenAPI document and the docs pages.
+    pub fn new(title: &str) -> Self {
+        Self {
+            info: ApiInfo {
+                title: title.to_owned(),
+                version: "0.1.0".to_owned(),
+                description: None,
+            },
+            router: Router::new(),
+            format: ErrorFormat::default(),
+            handlers: Vec::new(),
+            configurators: Vec::new(),
+            mounts: Vec::new(),
+            docs: Some(DocsConfig::default()),
+            body_limit: DEFAULT_BODY_LIMIT,
+            document: Arc::default(),
+        }
+    }
+
+    /// Sets the API version shown in the document.
+    pub fn version(mut self, version: &str) -> Self {
+        self.info.version = version.to_owned();
+        self
+    }
+
+    /// Sets the API description (CommonMark).
+    pub fn description(mut self, description: &str) -> Self {
+        self.info.description = Some(description.to_owned());
+        self
+    }
+
+    /// Includes a router's routes.
+    pub fn include(mut self, router: Router) -> Self {
+        self.router = self.router.include(router);
+        self.document = Arc::default();
+        self
+    }
+
+    /// Shares `state` with handlers, which take it as `web::Data<T>`.
+    pub fn state<T: Send + Sync + 'static>(self, state: T) -> Self {
+        self.state_data(web::Data::new(state))
+    }
+
+    /// Shares an existing `web::Data<T>` (already behind an `Arc`).
+    pub fn state_data<T: Send + Sync + 'static>(mut self, data: web::Data<T>) -> Self {
+        self.configurators.push(Arc::new(move |cfg| {
+            cfg.app_data(data.clone());
+        }));
+        self
+    }
+
+    /// Chooses how framework errors are rendered (FastAPI's by default).
+    pub fn error_format(mut self, format: ErrorFormat) -> Self {
+        self.format = format;
+        self.document = Arc::default();
+        self
+    }
+
+    /// Limit for request bodies read whole; larger bodies get a 413 JSON error.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Replaces the documentation pages' configuration; `None` serves no docs at all.
+    pub fn docs(mut self, docs: Option<DocsConfig>) -> Self {
+        self.docs = docs;
+        self
+    }
+
+    /// Maps the error type `E`, wherever a handler returns it, to a response of your
+    /// choosing (FastAPI's `@app.exception_handler`).
+    ///
+    /// ```
+    /// use actix_web::{HttpResponse, ResponseError};
+    /// use apiarist::App;
+    ///
+    /// #[derive(Debug, thiserror::Error)]
+    /// #[error("only {available} left")]
+    /// struct OutOfStock { available: u32 }
+    /// impl ResponseError for OutOfStock {}
+    ///
+    /// let app = App::new("shop").exception_handler(|e: &OutOfStock| {
+    ///     HttpResponse::Conflict().json(serde_json::json!({"error": "insufficient_stock", "detail": e.to_string()}))
+    /// });
+    /// # let _ = app;
+    /// ```
+    pub fn exception_handler<E, F>(mut self, handler: F) -> Self
+    where
+        E: ResponseError + 'static,
+        F: Fn(&E) -> HttpResponse + Send + Sync + 'static,
+    {
+        self.handlers.push(Arc::new(move |err: &actix_web::Error| {
+            err.as_error::<E>().map(&handler)
+        }));
+        self
+    }
+
+    /// Mounts another app under `path` (FastAPI's `app.mount`): it keeps its own
+    /// routes, state and documentation (served at `{path}/docs`, `{path}/openapi.json`).
+    pub fn mount(mut self, path: &str, app: App) -> Self {
+        self.mounts
+            .push((path.trim_end_matches('/').to_owned(), app));
+        self
+    }
+
+    /// The OpenAPI 3.1 document of this app's routes.
+    pub fn openapi(&self) -> Value {
+        serde_json::from_slice(self.document_bytes()).expect("the cached document is JSON")
+    }
+
+    fn document_bytes(&self) -> &web::Bytes {
+        self.document.get_or_init(|| {
+            let routes = self.all_routes();
+            let doc = build_document(&self.info, &routes, self.format);
+            web::Bytes::from(serde_json::to_vec(&doc).expect("document serialises"))
+        })
+    }
+
+    fn all_routes(&self) -> Vec<RouteDef> {
+        let mut routes = self.router.routes().to_vec();
+        routes.extend(crate::health::router().routes().iter().cloned());
+        routes
+    }
+
+    /// Registers everything this app serves on an actix-web `ServiceConfig`: routes,
+    /// `/openapi.json`, the docs pages, `/healthz`, state and mounted apps.
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        for configure in &self.configurators {
+            configure(cfg);
+        }
+        cfg.app_data(web::PayloadConfig::new(self.body_limit));
+        for (path, app) in &self.mounts {
+            let app = app.clone();
+            cfg.service(web::scope(path).configure(move |c| app.configure(c)));
+        }
+        register_routes(cfg, &self.all_routes());
+        if let Some(docs) = &self.docs {
+            let document = self.document_bytes().clone();
+            cfg.route(
+                &docs.openapi_url,
+                web::get().to(move || {
+                    let document = document.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(document)
+                    }
+                }),
+            );
+            crate::openapi::ui::configure(cfg, docs);
+        }
+    }
+
+    /// Builds the actix-web application with the framework's middleware and JSON 404s.
+    pub fn into_actix(
+        self,
+    ) -> actix_web::App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<impl MessageBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    > {
+        let core = Core::new(CoreConfig {
+            format: self.format,
+            handlers: self.handlers.clone(),
+        });
+        actix_web::App::new()
+            .configure(|cfg| self.configure(cfg))
+            .default_service(web::to(not_found))
+            .wrap(core)
+    }
+
+    /// Serves the app on `host:port` until SIGINT/SIGTERM, finishing in-flight requests.
+    pub async fn serve(self, host: &str, port: u16) -> std::io::Result<()> {
+        let app = self;
+        let title = app.info.title.clone();
+        let server =
+            actix_web::HttpServer::new(move || app.clone().into_actix()).bind((host, port))?;
+        for addr in server.addrs() {
+            tracing::info!(service = %title, "listening on http://{addr} (docs at /docs)");
+        }
+        server.run().await
+    }
+
+    /// Reads [`ServerSettings`](crate::settings::ServerSettings) from the environment,
+    /// sets up logging and serves the app: the body of a service's `main`.
+    pub fn run(self) -> std::io::Result<()> {
+        let settings = crate::settings::ServerSettings::from_env().unwrap_or_else(|e| {
+            eprintln!("{e}");
+            std::process::exit(2);
+        });
+        crate::telemetry::init();
+        actix_web::rt::System::new().block_on(self.serve(&settings.host, settings.port))
+    }
+}
+
+/// Groups routes by path into resources; answers 405 JSON (with `Allow`) for a known
+/// path with another method, and serves `/items` as well as `/items/`.
+fn register_routes(cfg: &mut web::ServiceConfig, routes: &[RouteDef]) {
+    let mut paths: Vec<&str> = Vec::new();
+    for route in routes {
+        if !paths.contains(&route.path.as_str()) {
+            paths.push(&route.path);
+        }
+    }
+    for path in &paths {
+        let same_path: Vec<&RouteDef> = routes.iter().filter(|r| r.path == *path).collect();
+        let allowed: Vec<Method> = same_path.iter().map(|r| r.method.clone()).collect();
+        let mut patterns = vec![(*path).to_owned()];
+        if let Some(bare) = path.strip_suffix('/')
+            && !bare.is_empty()
+            && !paths.contains(&bare)
+        {
+            patterns.push(bare.to_owned());
+        }
+        let mut resource = web::resource(patterns);
+        for route in same_path {
+            resource = resource.route((route.factory)());
+        }
+        let allow = allowed
+            .iter()
+            .map(Method::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        resource = resource.default_service(web::to(move || {
+            let allow = allow.clone();
+            async move {
+                HttpResponse::MethodNotAllowed()
+                    .insert_header((header::ALLOW, allow))
+                    .json(json!({"detail": "Method Not Allowed"}))
+            }
+        }));
+        cfg.service(resource);
+    }
+}
+
+async fn not_found(_req: HttpRequest) -> HttpResponse {
+    HttpResponse::NotFound().json(json!({"detail": "Not Found"}))
+}

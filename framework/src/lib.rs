@@ -1,0 +1,95 @@
+//! # apiarist
+//!
+//! FastAPI's way of building APIs, in Rust, on actix-web: the types you write are the
+//! validation, the serialisation, the documentation and the contract.
+//!
+//! ## Architecture
+//!
+//! A request travels through these pieces, each a module of this crate:
+//!
+//! ```text
+//! HTTP request
+//!   -> middleware   request id, tracing span, panic -> 500, uniform error rendering
+//!   -> routing      Router: routes declared once, each with its OpenAPI operation
+//!   -> extract      Path / Query / Header / Cookie / Json / Form: JSON Schema check
+//!                   with FastAPI's 422 errors (all at once), serde, validator rules
+//!   -> handler      async fn(extractors...) -> Result<Json<T> | Created<T> | NoContent, HttpError>
+//!   -> response     only the declared response type is serialised
+//!   -> error        HttpError / RequestValidationError / your types render themselves
+//! ```
+//!
+//! [`App`] ties a service together (routers, state, exception handlers, docs) and
+//! runs it; [`openapi`] assembles `/openapi.json` and serves `/docs`, `/redoc` and
+//! `/scalar` offline; [`testing::TestClient`] drives an app in-process; [`settings`]
+//! and [`telemetry`] read configuration and set up logs.
+//!
+//! ## A route
+//!
+//! ```
+//! use apiarist::prelude::*;
+//!
+//! #[derive(Debug, Deserialize, Validate, JsonSchema, ApiComponent)]
+//! struct Hello {
+//!     /// Who to greet.
+//!     #[serde(default = "world")]
+//!     #[validate(length(min = 1, max = 50))]
+//!     name: String,
+//! }
+//! fn world() -> String { "world".into() }
+//!
+//! #[derive(Debug, Serialize, JsonSchema, ApiComponent)]
+//! struct Message { message: String }
+//!
+//! /// Say hello.
+//! #[api_operation(summary = "Say hello")]
+//! async fn hello(q: Query<Hello>) -> Json<Message> {
+//!     Json(Message { message: format!("Hello, {}!", q.name) })
+//! }
+//!
+//! let app = App::new("greeter").include(Router::new().get("/hello", hello));
+//! # let _ = app;
+//! ```
+
+#![warn(missing_docs)]
+
+mod app;
+mod error;
+mod extract;
+mod health;
+mod middleware;
+pub mod openapi;
+mod response;
+mod routing;
+pub mod settings;
+pub mod telemetry;
+pub mod testing;
+pub mod validation;
+
+pub use app::{App, DEFAULT_BODY_LIMIT};
+pub use error::{ErrorFormat, FieldError, HttpError, LocItem, RequestValidationError};
+pub use extract::{Cookie, Form, Header, Input, Json, Path, Query};
+pub use health::Health;
+pub use middleware::{REQUEST_ID_HEADER, RequestId};
+pub use response::{Created, NoContent};
+pub use routing::Router;
+
+/// Re-exports of the crates whose derives and macros user code needs.
+pub mod reexports {
+    pub use apistos;
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+    pub use validator;
+}
+
+/// Everything a service module usually imports.
+pub mod prelude {
+    pub use apistos::{ApiComponent, api_operation};
+    pub use schemars::JsonSchema;
+    pub use serde::{Deserialize, Serialize};
+    pub use validator::Validate;
+
+    pub use crate::{
+        App, Cookie, Created, Form, Header, HttpError, Json, NoContent, Path, Query, Router,
+    };
+}

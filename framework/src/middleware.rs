@@ -1,0 +1,345 @@
+//! The framework's own middleware: one layer around every app that gives each request
+//! an id and a tracing span, turns panics into 500s, and renders errors uniformly.
+//!
+//! It is a single layer on purpose: each actix middleware is a boxed future per
+//! request, and these concerns all need the same before/after points.
+//!
+//! - **Request id**: taken from `X-Request-Id` when the client sent a sane one,
+//!   generated otherwise; echoed in the response and recorded on the span, so the logs
+//!   of one request (and later of the jobs it causes) can be found together.
+//! - **Panics**: a panic in a handler is caught, logged with its backtrace by the panic
+//!   hook installed here, and answered as `500 {"detail": "Internal Server Error"}`; the
+//!   worker keeps serving.
+//! - **Errors**: exception handlers registered on the app see every error first; then
+//!   the framework's own error types are re-rendered if the app chose problem details;
+//!   any other error whose body is not JSON (actix-web's own, e.g. a payload too large)
+//!   is rendered as `{"detail": ...}` so clients never get a bare text body.
+
+use std::{
+    backtrace::Backtrace,
+    future::{Future, Ready, ready},
+    panic::AssertUnwindSafe,
+    pin::Pin,
+    rc::Rc,
+    sync::{Arc, Once},
+    time::Instant,
+};
+
+use actix_web::{
+    Error, HttpMessage, HttpResponse,
+    body::{BoxBody, EitherBody, MessageBody},
+    dev::{Service, ServiceRequest, ServiceResponse, Transform},
+    http::{
+        StatusCode,
+        header::{CONTENT_TYPE, HeaderName, HeaderValue},
+    },
+};
+use futures_util::FutureExt;
+use serde_json::json;
+use tracing::Instrument;
+
+use crate::{ErrorFormat, HttpError, RequestValidationError};
+
+/// The request id header, read and echoed.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of the current request, available to handlers as an extension.
+///
+/// ```
+/// use actix_web::{HttpMessage, HttpRequest};
+/// use apiarist::RequestId;
+///
+/// fn id_of(req: &HttpRequest) -> Option<String> {
+///     req.extensions().get::<RequestId>().map(|id| id.as_str().to_owned())
+/// }
+/// # let _ = id_of;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(String);
+
+impl RequestId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Maps one error type to a response; registered with
+/// [`App::exception_handler`](crate::App::exception_handler).
+pub(crate) type ExceptionHandler = Arc<dyn Fn(&Error) -> Option<HttpResponse> + Send + Sync>;
+
+/// Settings shared by every worker's copy of the middleware.
+#[derive(Clone, Default)]
+pub(crate) struct CoreConfig {
+    pub(crate) format: ErrorFormat,
+    pub(crate) handlers: Vec<ExceptionHandler>,
+}
+
+/// The middleware factory.
+pub(crate) struct Core {
+    config: Rc<CoreConfig>,
+}
+
+impl Core {
+    pub(crate) fn new(config: CoreConfig) -> Self {
+        install_panic_hook();
+        Self {
+            config: Rc::new(config),
+        }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Core
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B, BoxBody>>;
+    type Error = Error;
+    type Transform = CoreService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(CoreService {
+            service: Rc::new(service),
+            config: self.config.clone(),
+        }))
+    }
+}
+
+/// The per-worker middleware service.
+pub(crate) struct CoreService<S> {
+    service: Rc<S>,
+    config: Rc<CoreConfig>,
+}
+
+type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+impl<S, B> Service<ServiceRequest> for CoreService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B, BoxBody>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<Result<Self::Response, Error>>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let started = Instant::now();
+        let request_id =
+            incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        req.extensions_mut().insert(RequestId(request_id.clone()));
+        let span = tracing::info_span!(
+            "request",
+            method = %req.method(),
+            path = %req.path(),
+            route = tracing::field::Empty,
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+            request_id = %request_id,
+        );
+        let config = self.config.clone();
+        let service = self.service.clone();
+
+        Box::pin(
+            async move {
+                let called = std::panic::catch_unwind(AssertUnwindSafe(|| service.call(req)));
+                let outcome = match called {
+                    Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+                    Err(panic) => Err(panic),
+                };
+                let span = tracing::Span::current();
+                let mut res = match outcome {
+                    Ok(Ok(res)) => finish(res, &config),
+                    // No request is left to answer with (it was moved into the failed
+                    // service), so the response travels as an error that renders itself.
+                    Ok(Err(err)) => {
+                        return Err(PreparedResponse::new(
+                            render_error(&err, &config),
+                            &request_id,
+                            &span,
+                            started,
+                        )
+                        .into());
+                    }
+                    Err(_) => {
+                        // The panic hook has already logged message, location and backtrace.
+                        let response = HttpResponse::InternalServerError()
+                            .json(json!({"detail": "Internal Server Error"}));
+                        return Err(
+                            PreparedResponse::new(response, &request_id, &span, started).into()
+                        );
+                    }
+                };
+                if let Ok(value) = HeaderValue::from_str(&request_id) {
+                    res.headers_mut()
+                        .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+                }
+                span.record(
+                    "route",
+                    res.request()
+                        .match_pattern()
+                        .as_deref()
+                        .unwrap_or("<unmatched>"),
+                );
+                record_outcome(&span, res.status(), started);
+                Ok(res)
+            }
+            .instrument(span),
+        )
+    }
+}
+
+fn record_outcome(span: &tracing::Span, status: StatusCode, started: Instant) {
+    span.record("status", status.as_u16());
+    span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
+    if status.is_server_error() {
+        tracing::error!("request failed");
+    } else {
+        tracing::info!("request finished");
+    }
+}
+
+/// A finished response carried as an error, for the paths where the request object
+/// is gone (a panic, or an inner service that failed instead of answering).
+#[derive(Debug)]
+struct PreparedResponse {
+    status: StatusCode,
+    headers: actix_web::http::header::HeaderMap,
+    body: actix_web::web::Bytes,
+}
+
+impl PreparedResponse {
+    fn new(
+        response: HttpResponse,
+        request_id: &str,
+        span: &tracing::Span,
+        started: Instant,
+    ) -> Self {
+        let status = response.status();
+        let mut headers = response.headers().clone();
+        if let Ok(value) = HeaderValue::from_str(request_id) {
+            headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+        }
+        let body = response.into_body().try_into_bytes().unwrap_or_default();
+        record_outcome(span, status, started);
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+impl std::fmt::Display for PreparedResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.status)
+    }
+}
+
+impl actix_web::ResponseError for PreparedResponse {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::with_body(self.status, self.body.clone());
+        for (name, value) in &self.headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        response.map_into_boxed_body()
+    }
+}
+
+fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
+    let sane = !value.is_empty()
+        && value.len() <= 128
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    sane.then(|| value.to_owned())
+}
+
+fn finish<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+    config: &CoreConfig,
+) -> ServiceResponse<EitherBody<B, BoxBody>> {
+    let Some(err) = res.response().error() else {
+        return res.map_into_left_body();
+    };
+    let already_json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let custom = config.handlers.iter().find_map(|h| h(err));
+    let rerender_ours = config.format != ErrorFormat::FastApi
+        && (err.as_error::<HttpError>().is_some()
+            || err.as_error::<RequestValidationError>().is_some());
+    if custom.is_none() && !rerender_ours && already_json {
+        return res.map_into_left_body();
+    }
+    let response = custom.unwrap_or_else(|| render_error(err, config));
+    let (req, _) = res.into_parts();
+    ServiceResponse::new(req, response).map_into_right_body()
+}
+
+/// Renders any error in the app's format.
+pub(crate) fn render_error(err: &Error, config: &CoreConfig) -> HttpResponse {
+    if let Some(custom) = config.handlers.iter().find_map(|h| h(err)) {
+        return custom;
+    }
+    if let Some(e) = err.as_error::<HttpError>() {
+        return e.render(config.format);
+    }
+    if let Some(e) = err.as_error::<RequestValidationError>() {
+        return e.render(config.format);
+    }
+    let status = err.as_response_error().status_code();
+    let detail = if status.is_server_error() {
+        tracing::error!(error = %err, "unhandled error");
+        status
+            .canonical_reason()
+            .unwrap_or("Internal Server Error")
+            .to_owned()
+    } else {
+        err.to_string()
+    };
+    let mut response = HttpError::new(status.as_u16(), detail).render(config.format);
+    // Keep headers the original error set (e.g. `Allow`, `WWW-Authenticate`).
+    let original = err.error_response();
+    for (name, value) in original.headers() {
+        if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    response
+}
+
+/// Logs panics through tracing, inside the span of the request that panicked, with a
+/// backtrace. Installed once per process.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // Outside a request (start-up, tests without a subscriber) keep the usual output.
+            if tracing::Span::current().is_none() {
+                return previous(info);
+            }
+            let payload = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "<non-string panic payload>".to_owned());
+            let location = info.location().map(|l| l.to_string()).unwrap_or_default();
+            let backtrace = Backtrace::force_capture();
+            tracing::error!(panic = %payload, %location, "handler panicked\n{backtrace}");
+        }));
+    });
+}

@@ -1,0 +1,250 @@
+//! Routers: where a route is declared once and thereby documented.
+//!
+//! A [`Router`] collects routes under a prefix with shared tags, and may include other
+//! routers (FastAPI's `APIRouter` / `include_router`). Registering a handler records two
+//! things at once: a factory for the actix-web route, and the OpenAPI operation that
+//! apistos' `#[api_operation]` generated from the handler's signature and doc comment.
+//! There is no way to add a route that skips the second half, which is what keeps the
+//! document complete.
+//!
+//! Routes are kept as factories (not built actix routes) because actix-web builds the
+//! app once per worker thread: the same [`Router`] must be able to produce its services
+//! many times.
+
+use std::sync::Arc;
+
+use actix_web::{FromRequest, Handler, Responder, http::Method};
+use apistos::{
+    OpenApiVersion, PathItemDefinition, components::Components, paths::Operation,
+    paths::OperationType,
+};
+
+/// Builds a fresh actix-web route (one per worker).
+pub(crate) type RouteFactory = Arc<dyn Fn() -> actix_web::Route + Send + Sync>;
+
+/// One declared route: method, path, handler factory and its documentation.
+#[derive(Clone)]
+pub(crate) struct RouteDef {
+    pub(crate) method: Method,
+    /// Full path pattern, prefixes included, as actix-web understands it.
+    pub(crate) path: String,
+    pub(crate) factory: RouteFactory,
+    pub(crate) operation: Option<Operation>,
+    pub(crate) components: Vec<Components>,
+    /// Name of the handler function, the default operation id.
+    pub(crate) handler_name: &'static str,
+    pub(crate) tags: Vec<String>,
+}
+
+impl std::fmt::Debug for RouteDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteDef")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("handler", &self.handler_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A group of routes with a common prefix and tags.
+///
+/// Handlers are ordinary async functions whose arguments are extractors; annotate them
+/// with `#[api_operation]` so their doc comment and types land in the OpenAPI document.
+///
+/// ```
+/// use apiarist::{Router, prelude::*};
+///
+/// /// Say hello.
+/// #[api_operation(summary = "Say hello")]
+/// async fn hello() -> Json<String> {
+///     Json("hello".to_owned())
+/// }
+///
+/// let api = Router::new()
+///     .get("/hello", hello)
+///     .include(Router::with_prefix("/v2").tag("v2").get("/hello", hello));
+/// assert_eq!(api.paths(), vec!["/hello", "/v2/hello"]);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Router {
+    prefix: String,
+    tags: Vec<String>,
+    routes: Vec<RouteDef>,
+}
+
+macro_rules! method_fn {
+    ($(#[$doc:meta])* $name:ident, $method:ident) => {
+        $(#[$doc])*
+        pub fn $name<F, Args>(self, path: &str, handler: F) -> Self
+        where
+            F: Handler<Args> + Send + Sync,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+            F::Future: PathItemDefinition,
+        {
+            self.route(Method::$method, path, handler)
+        }
+    };
+}
+
+impl Router {
+    /// An empty router at the root.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty router whose routes all start with `prefix` (e.g. `"/items"`).
+    pub fn with_prefix(prefix: &str) -> Self {
+        Self {
+            prefix: normalize_prefix(prefix),
+            ..Self::default()
+        }
+    }
+
+    /// Adds a tag to every route of this router (and of routers it includes later).
+    pub fn tag(mut self, tag: &str) -> Self {
+        self.tags.push(tag.to_owned());
+        for route in &mut self.routes {
+            route.tags.push(tag.to_owned());
+        }
+        self
+    }
+
+    /// Registers `handler` for `method` at `path` (relative to the prefix).
+    pub fn route<F, Args>(mut self, method: Method, path: &str, handler: F) -> Self
+    where
+        F: Handler<Args> + Send + Sync,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+        F::Future: PathItemDefinition,
+    {
+        let (operation, components) = if F::Future::is_visible() {
+            (
+                Some(F::Future::operation(OpenApiVersion::OAS3_1)),
+                F::Future::components(OpenApiVersion::OAS3_1),
+            )
+        } else {
+            (None, Vec::new())
+        };
+        let route_method = method.clone();
+        self.routes.push(RouteDef {
+            method,
+            path: join_path(&self.prefix, path),
+            factory: Arc::new(move || {
+                actix_web::web::method(route_method.clone()).to(handler.clone())
+            }),
+            operation,
+            components,
+            handler_name: short_type_name::<F>(),
+            tags: self.tags.clone(),
+        });
+        self
+    }
+
+    method_fn!(
+        /// Registers a `GET` route.
+        get, GET
+    );
+    method_fn!(
+        /// Registers a `POST` route.
+        post, POST
+    );
+    method_fn!(
+        /// Registers a `PUT` route.
+        put, PUT
+    );
+    method_fn!(
+        /// Registers a `PATCH` route.
+        patch, PATCH
+    );
+    method_fn!(
+        /// Registers a `DELETE` route.
+        delete, DELETE
+    );
+
+    /// Includes every route of `other` under this router's prefix and tags.
+    pub fn include(mut self, other: Router) -> Self {
+        for mut route in other.routes {
+            route.path = join_path(&self.prefix, &route.path);
+            let mut tags = self.tags.clone();
+            tags.append(&mut route.tags);
+            route.tags = tags;
+            self.routes.push(route);
+        }
+        self
+    }
+
+    /// The full paths of the routes, in registration order (duplicates removed).
+    pub fn paths(&self) -> Vec<&str> {
+        let mut paths: Vec<&str> = Vec::new();
+        for r in &self.routes {
+            if !paths.contains(&r.path.as_str()) {
+                paths.push(&r.path);
+            }
+        }
+        paths
+    }
+
+    pub(crate) fn routes(&self) -> &[RouteDef] {
+        &self.routes
+    }
+}
+
+/// Maps an HTTP method to the OpenAPI operation slot.
+pub(crate) fn operation_type(method: &Method) -> Option<OperationType> {
+    Some(match *method {
+        Method::GET => OperationType::Get,
+        Method::POST => OperationType::Post,
+        Method::PUT => OperationType::Put,
+        Method::PATCH => OperationType::Patch,
+        Method::DELETE => OperationType::Delete,
+        Method::HEAD => OperationType::Head,
+        Method::OPTIONS => OperationType::Options,
+        Method::TRACE => OperationType::Trace,
+        _ => return None,
+    })
+}
+
+fn normalize_prefix(prefix: &str) -> String {
+    let trimmed = prefix.trim_end_matches('/');
+    if trimmed.is_empty() || trimmed.starts_with('/') {
+        trimmed.to_owned()
+    } else {
+        format!("/{trimmed}")
+    }
+}
+
+fn join_path(prefix: &str, path: &str) -> String {
+    let prefix = normalize_prefix(prefix);
+    match (prefix.is_empty(), path) {
+        (true, "") => "/".to_owned(),
+        (true, p) if p.starts_with('/') => p.to_owned(),
+        (true, p) => format!("/{p}"),
+        (false, "") => prefix,
+        (false, p) if p.starts_with('/') => format!("{prefix}{p}"),
+        (false, p) => format!("{prefix}/{p}"),
+    }
+}
+
+/// `my_crate::routes::create_item` -> `create_item`. The `#[api_operation]` macro
+/// replaces the function by a unit struct of the same name, so the type name is the
+/// handler's name.
+fn short_type_name<F>() -> &'static str {
+    let full = std::any::type_name::<F>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_prefixes_like_fastapi() {
+        assert_eq!(join_path("", "/"), "/");
+        assert_eq!(join_path("/items", "/"), "/items/");
+        assert_eq!(join_path("/items/", "/{id}"), "/items/{id}");
+        assert_eq!(join_path("items", ""), "/items");
+        assert_eq!(join_path("/a", "b"), "/a/b");
+    }
+}

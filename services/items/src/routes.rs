@@ -1,0 +1,163 @@
+//! The items service's HTTP routes.
+
+use actix_web::web;
+use apiarist::prelude::*;
+use shared_models::items::{ItemCreate, ItemResponse};
+
+use crate::models::{ItemFilter, ItemStore};
+
+/// Query of `GET /hello`.
+#[derive(Debug, Deserialize, Validate, JsonSchema, ApiComponent)]
+pub struct HelloQuery {
+    /// Who to greet.
+    #[serde(default = "world")]
+    pub name: String,
+}
+
+fn world() -> String {
+    "world".to_owned()
+}
+
+/// A greeting.
+#[derive(Debug, Serialize, Deserialize, JsonSchema, ApiComponent)]
+pub struct Message {
+    /// The greeting text.
+    pub message: String,
+}
+
+/// Say hello.
+///
+/// Greets `name`, or the world.
+#[api_operation(tag = "hello", summary = "Say hello")]
+pub async fn hello(query: Query<HelloQuery>) -> Json<Message> {
+    Json(Message {
+        message: format!("Hello, {}!", query.name),
+    })
+}
+
+/// The models this API knows.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelName {
+    /// AlexNet.
+    Alexnet,
+    /// ResNet.
+    Resnet,
+    /// LeNet.
+    Lenet,
+}
+
+/// Path of `GET /models/{model_name}`.
+#[derive(Debug, Deserialize, Validate, JsonSchema, ApiComponent)]
+pub struct ModelPath {
+    /// One of the known model names.
+    pub model_name: ModelName,
+}
+
+/// The chosen model.
+#[derive(Debug, Serialize, Deserialize, JsonSchema, ApiComponent)]
+pub struct ModelResponse {
+    /// The model's name.
+    pub model_name: ModelName,
+}
+
+/// Read a model name.
+///
+/// Only `alexnet`, `resnet` and `lenet` are accepted.
+#[api_operation(tag = "models", summary = "Get a model")]
+pub async fn get_model(path: Path<ModelPath>) -> Json<ModelResponse> {
+    Json(ModelResponse {
+        model_name: path.model_name,
+    })
+}
+
+/// Create an item.
+///
+/// Stores the item and returns it as the API shows it.
+#[api_operation(tag = "items", summary = "Create an item")]
+pub async fn create_item(
+    store: web::Data<ItemStore>,
+    item: Json<ItemCreate>,
+) -> Created<ItemResponse> {
+    let row = store.create(item.into_inner());
+    Created(ItemResponse::from(&row))
+}
+
+/// Query of `GET /items/`.
+#[derive(Debug, Deserialize, Validate, JsonSchema, ApiComponent)]
+pub struct ListItemsQuery {
+    /// How many items to skip.
+    #[serde(default)]
+    #[validate(range(min = 0))]
+    pub skip: i64,
+    /// How many items to return at most.
+    #[serde(default = "default_limit")]
+    #[validate(range(min = 1, max = 100))]
+    pub limit: i64,
+    /// Case-insensitive part of the name.
+    pub search: Option<String>,
+    /// Only items in stock (`true`) or out of stock (`false`).
+    pub in_stock: Option<bool>,
+}
+
+fn default_limit() -> i64 {
+    10
+}
+
+/// List items.
+///
+/// Pages through the catalogue, optionally filtered by name and stock.
+#[api_operation(tag = "items", summary = "List items")]
+pub async fn list_items(
+    store: web::Data<ItemStore>,
+    query: Query<ListItemsQuery>,
+) -> Json<Vec<ItemResponse>> {
+    let query = query.into_inner();
+    let filter = ItemFilter {
+        skip: usize::try_from(query.skip).unwrap_or(0),
+        limit: usize::try_from(query.limit).unwrap_or(0),
+        search: query.search,
+        in_stock: query.in_stock,
+    };
+    Json(store.list(&filter).iter().map(ItemResponse::from).collect())
+}
+
+/// Path of `GET /items/{item_id}`.
+#[derive(Debug, Deserialize, Validate, JsonSchema, ApiComponent)]
+pub struct ItemPath {
+    /// The item's id.
+    #[validate(range(exclusive_min = 0))]
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub item_id: i64,
+}
+
+/// Read an item.
+///
+/// Answers 404 with an `X-Error` header when there is no such item.
+#[api_operation(tag = "items", summary = "Read an item", error_code = 404)]
+pub async fn get_item(
+    store: web::Data<ItemStore>,
+    path: Path<ItemPath>,
+) -> Result<Json<ItemResponse>, HttpError> {
+    let id = path.item_id;
+    store
+        .get(id)
+        .map(|row| Json(ItemResponse::from(&row)))
+        .ok_or_else(|| {
+            HttpError::not_found(format!("Item with id {id} not found"))
+                .with_header("X-Error", "Item not found")
+        })
+}
+
+/// The service's router.
+pub fn router() -> Router {
+    Router::new()
+        .get("/hello", hello)
+        .get("/models/{model_name}", get_model)
+        .include(
+            Router::with_prefix("/items")
+                .post("/", create_item)
+                .get("/", list_items)
+                .get("/{item_id}", get_item),
+        )
+}

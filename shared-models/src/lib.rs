@@ -1,0 +1,9 @@
+//! The API contract shared between apiarist services: request and response types
+//! (and, as services grow, job payloads and events).
+//!
+//! A type here is what crosses a service boundary. Stored rows live in each service's
+//! `models` and are converted into these types, so internal columns never leak.
+
+#![warn(missing_docs)]
+
+pub mod items;
