@@ -106,7 +106,42 @@ pub(crate) fn build_document(info: &ApiInfo, routes: &[RouteDef], format: ErrorF
     let mut doc = serde_json::to_value(&spec)
         .unwrap_or_else(|e| panic!("OpenAPI document does not serialise: {e}"));
     document_errors(&mut doc, format);
+    tidy(&mut doc);
     doc
+}
+
+/// Cosmetics the generators leave behind: `$schema` inside embedded schemas, leading
+/// blank lines of doc-comment descriptions, and empty response descriptions (which
+/// OpenAPI requires to be meaningful).
+fn tidy(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("$schema");
+            if let Some(Value::String(d)) = map.get_mut("description") {
+                let trimmed = d.trim();
+                if trimmed.len() != d.len() {
+                    *d = trimmed.to_owned();
+                }
+            }
+            if map.get("servers").is_some_and(|s| s.as_array().is_some_and(Vec::is_empty)) {
+                map.remove("servers");
+            }
+            if let Some(Value::Object(responses)) = map.get_mut("responses") {
+                for (status, response) in responses.iter_mut() {
+                    if response.get("description").is_some_and(|d| d == "") {
+                        response["description"] = json!(if status.starts_with('2') {
+                            "Successful Response"
+                        } else {
+                            "Error"
+                        });
+                    }
+                }
+            }
+            map.values_mut().for_each(tidy);
+        }
+        Value::Array(items) => items.iter_mut().for_each(tidy),
+        _ => {}
+    }
 }
 
 /// `/items/{item_id:\d+}` -> `/items/{item_id}`.

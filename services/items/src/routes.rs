@@ -6,6 +6,16 @@ use shared_models::items::{ItemCreate, ItemResponse};
 
 use crate::models::{ItemFilter, ItemStore};
 
+/// The API root.
+///
+/// A fixed welcome message.
+#[api_operation(tag = "hello", summary = "Read root")]
+pub async fn read_root() -> Json<Message> {
+    Json(Message {
+        message: "Hello World".to_owned(),
+    })
+}
+
 /// Query of `GET /hello`.
 #[derive(Debug, Deserialize, Validate, JsonSchema, ApiComponent)]
 pub struct HelloQuery {
@@ -152,6 +162,7 @@ pub async fn get_item(
 /// The service's router.
 pub fn router() -> Router {
     Router::new()
+        .get("/", read_root)
         .get("/hello", hello)
         .get("/models/{model_name}", get_model)
         .include(
