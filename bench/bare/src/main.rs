@@ -78,7 +78,11 @@ impl ItemCreate {
         if !(1..=100).contains(&self.name.chars().count()) {
             return Err("name must be 1 to 100 characters");
         }
-        if self.description.as_ref().is_some_and(|d| d.chars().count() > 500) {
+        if self
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 500)
+        {
             return Err("description must be at most 500 characters");
         }
         if !(self.price > 0.0 && self.price <= 1_000_000.0) {
