@@ -50,6 +50,8 @@ pub struct App {
     configurators: Vec<Configurator>,
     mounts: Vec<(String, App)>,
     docs: Option<DocsConfig>,
+    /// Set on a mounted app: where its parent serves it, for the docs pages' links.
+    mount_prefix: String,
     body_limit: usize,
     document: Arc<OnceLock<web::Bytes>>,
 }
@@ -81,7 +83,11 @@ impl App {
             handlers: Vec::new(),
             configurators: Vec::new(),
             mounts: Vec::new(),
-            docs: Some(DocsConfig::default()),
+            docs: Some(DocsConfig {
+                title: title.to_owned(),
+                ..DocsConfig::default()
+            }),
+            mount_prefix: String::new(),
             body_limit: DEFAULT_BODY_LIMIT,
             document: Arc::default(),
         }
@@ -218,7 +224,9 @@ impl App {
                     }
                 }),
             );
-            crate::openapi::ui::configure(cfg, docs);
+            let mut pages = docs.clone();
+            pages.openapi_url = format!("{}{}", self.mount_prefix, docs.openapi_url);
+            crate::openapi::ui::configure(cfg, &pages);
         }
     }
 

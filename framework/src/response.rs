@@ -13,9 +13,13 @@ use apistos::{
     paths::{MediaType, Response, Responses},
     reference_or::ReferenceOr,
 };
+use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::extract::json_response;
+use crate::{
+    extract::json_response,
+    openapi::schema::{children_of, schema_of},
+};
 
 /// `201 Created` with `T` as the JSON body.
 ///
@@ -56,26 +60,15 @@ impl Responder for NoContent {
 }
 
 /// A response with `status` whose body has `T`'s schema.
-pub(crate) fn documented_response<T: ApiComponent>(
+pub(crate) fn documented_response<T: JsonSchema>(
     v: OpenApiVersion,
     status: StatusCode,
     description: Option<String>,
 ) -> Responses {
-    let schema = T::schema(v)
-        .map(|(_, schema)| match (v, schema) {
-            (OpenApiVersion::OAS3_1, ReferenceOr::Object(obj)) => {
-                VersionSpecificSchema::OAS3_1(obj)
-            }
-            (_, schema) => VersionSpecificSchema::OAS3_0(schema),
-        })
-        .or_else(|| {
-            T::raw_schema(v).map(|schema| match (v, schema) {
-                (OpenApiVersion::OAS3_1, ReferenceOr::Object(obj)) => {
-                    VersionSpecificSchema::OAS3_1(obj)
-                }
-                (_, schema) => VersionSpecificSchema::OAS3_0(schema),
-            })
-        });
+    let schema = Some(match (v, schema_of::<T>(v).1) {
+        (OpenApiVersion::OAS3_1, ReferenceOr::Object(obj)) => VersionSpecificSchema::OAS3_1(obj),
+        (_, schema) => VersionSpecificSchema::OAS3_0(schema),
+    });
     let content = schema
         .map(|schema| {
             BTreeMap::from([(
@@ -101,12 +94,12 @@ pub(crate) fn documented_response<T: ApiComponent>(
     }
 }
 
-impl<T: ApiComponent> ApiComponent for Created<T> {
+impl<T: JsonSchema> ApiComponent for Created<T> {
     fn child_schemas(v: OpenApiVersion) -> Vec<(String, ReferenceOr<ApistosSchema>)> {
-        T::child_schemas(v)
+        children_of::<T>(v)
     }
     fn schema(v: OpenApiVersion) -> Option<(String, ReferenceOr<ApistosSchema>)> {
-        T::schema(v)
+        Some(schema_of::<T>(v))
     }
     fn responses(
         v: OpenApiVersion,

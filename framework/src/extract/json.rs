@@ -4,19 +4,18 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{
-    FromRequest, HttpRequest, HttpResponse, Responder,
-    body::BoxBody,
-    dev::Payload,
-    http::header::CONTENT_TYPE,
-    web::{self, Bytes},
+    FromRequest, HttpRequest, HttpResponse, Responder, body::BoxBody, dev::Payload,
+    http::header::CONTENT_TYPE, web::Bytes,
 };
 use apistos::{ApiComponent, ApistosSchema, OpenApiVersion, reference_or::ReferenceOr};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{Input, conform};
 use crate::{
     RequestValidationError,
+    openapi::schema::{children_of, schema_of},
     validation::{FieldError, LocItem, Source},
 };
 
@@ -160,18 +159,12 @@ pub(crate) fn json_response<T: Serialize>(
     }
 }
 
-impl<T: ApiComponent> ApiComponent for Json<T> {
-    fn required() -> bool {
-        T::required()
-    }
+impl<T: JsonSchema> ApiComponent for Json<T> {
     fn child_schemas(v: OpenApiVersion) -> Vec<(String, ReferenceOr<ApistosSchema>)> {
-        <web::Json<T> as ApiComponent>::child_schemas(v)
-    }
-    fn raw_schema(v: OpenApiVersion) -> Option<ReferenceOr<ApistosSchema>> {
-        <web::Json<T> as ApiComponent>::raw_schema(v)
+        children_of::<T>(v)
     }
     fn schema(v: OpenApiVersion) -> Option<(String, ReferenceOr<ApistosSchema>)> {
-        <web::Json<T> as ApiComponent>::schema(v)
+        Some(schema_of::<T>(v))
     }
 }
 

@@ -15,6 +15,7 @@
 //! Two components with the same name but different schemas are a startup error rather
 //! than a silent overwrite.
 
+pub mod schema;
 pub mod ui;
 
 use std::collections::{BTreeMap, HashSet};
@@ -123,7 +124,10 @@ fn tidy(value: &mut Value) {
                     *d = trimmed.to_owned();
                 }
             }
-            if map.get("servers").is_some_and(|s| s.as_array().is_some_and(Vec::is_empty)) {
+            if map
+                .get("servers")
+                .is_some_and(|s| s.as_array().is_some_and(Vec::is_empty))
+            {
                 map.remove("servers");
             }
             if let Some(Value::Object(responses)) = map.get_mut("responses") {

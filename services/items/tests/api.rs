@@ -24,7 +24,11 @@ async fn test_read_root() {
 
 #[actix_web::test]
 async fn test_create_item() {
-    let res = create(&client().await, json!({"name": "Test Widget", "price": 9.99})).await;
+    let res = create(
+        &client().await,
+        json!({"name": "Test Widget", "price": 9.99}),
+    )
+    .await;
     assert_eq!(res.status(), 201);
     let data: Value = res.json();
     assert_eq!(data["name"], "Test Widget");
@@ -48,7 +52,10 @@ async fn test_create_item_invalid() {
 async fn test_get_nonexistent_item() {
     let res = client().await.get("/items/99999").send().await;
     assert_eq!(res.status(), 404);
-    assert_eq!(res.json::<Value>(), json!({"detail": "Item with id 99999 not found"}));
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": "Item with id 99999 not found"})
+    );
     assert_eq!(res.header("x-error"), Some("Item not found"));
 }
 
@@ -58,7 +65,10 @@ async fn test_get_nonexistent_item() {
 async fn hello_greets_by_name_or_the_world() {
     let client = client().await;
     let res = client.get("/hello?name=Ada").send().await;
-    assert_eq!((res.status(), res.json::<Value>()), (200, json!({"message": "Hello, Ada!"})));
+    assert_eq!(
+        (res.status(), res.json::<Value>()),
+        (200, json!({"message": "Hello, Ada!"}))
+    );
     let res = client.get("/hello").send().await;
     assert_eq!(res.json::<Value>(), json!({"message": "Hello, world!"}));
 }
@@ -67,7 +77,10 @@ async fn hello_greets_by_name_or_the_world() {
 async fn model_names_are_restricted_to_the_enum() {
     let client = client().await;
     let res = client.get("/models/resnet").send().await;
-    assert_eq!((res.status(), res.json::<Value>()), (200, json!({"model_name": "resnet"})));
+    assert_eq!(
+        (res.status(), res.json::<Value>()),
+        (200, json!({"model_name": "resnet"}))
+    );
     let res = client.get("/models/vgg").send().await;
     assert_eq!(res.status(), 422);
     assert_eq!(
@@ -91,11 +104,26 @@ async fn created_item_has_exactly_the_response_fields() {
     .await;
     assert_eq!(res.status(), 201);
     let item: Value = res.json();
-    let mut keys: Vec<&str> = item.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = item
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["created_at", "description", "id", "in_stock", "name", "price", "price_with_tax", "stock", "tags"]
+        [
+            "created_at",
+            "description",
+            "id",
+            "in_stock",
+            "name",
+            "price",
+            "price_with_tax",
+            "stock",
+            "tags"
+        ]
     );
     assert_eq!(item["price_with_tax"], 12.5);
     assert_eq!(item["in_stock"], false);
@@ -105,16 +133,25 @@ async fn created_item_has_exactly_the_response_fields() {
 
 #[actix_web::test]
 async fn defaults_apply_and_tax_is_optional() {
-    let item: Value = create(&client().await, json!({"name": "Pen", "price": 1.5})).await.json();
+    let item: Value = create(&client().await, json!({"name": "Pen", "price": 1.5}))
+        .await
+        .json();
     assert_eq!(item["price_with_tax"], Value::Null);
     assert_eq!(item["description"], Value::Null);
     assert_eq!(item["tags"], json!([]));
-    assert_eq!((item["stock"].clone(), item["in_stock"].clone()), (json!(5), json!(true)));
+    assert_eq!(
+        (item["stock"].clone(), item["in_stock"].clone()),
+        (json!(5), json!(true))
+    );
 }
 
 #[actix_web::test]
 async fn every_body_error_is_reported_at_once() {
-    let res = create(&client().await, json!({"name": "x", "price": "abc", "tags": "t", "stock": 1.5})).await;
+    let res = create(
+        &client().await,
+        json!({"name": "x", "price": "abc", "tags": "t", "stock": 1.5}),
+    )
+    .await;
     assert_eq!(res.status(), 422);
     assert_eq!(
         res.json::<Value>(),
@@ -128,7 +165,11 @@ async fn every_body_error_is_reported_at_once() {
 
 #[actix_web::test]
 async fn missing_fields_and_bounds() {
-    let res = create(&client().await, json!({"description": "d".repeat(501), "price": 2_000_000, "tax": -1})).await;
+    let res = create(
+        &client().await,
+        json!({"description": "d".repeat(501), "price": 2_000_000, "tax": -1}),
+    )
+    .await;
     assert_eq!(res.status(), 422);
     let detail: Value = res.json::<Value>()["detail"].clone();
     let kinds: Vec<(&str, Value)> = detail
@@ -159,9 +200,15 @@ async fn malformed_bodies_are_422_not_400() {
         .await;
     assert_eq!(res.status(), 422);
     let error = &res.json::<Value>()["detail"][0];
-    assert_eq!((error["type"].clone(), error["loc"][0].clone()), (json!("json_invalid"), json!("body")));
+    assert_eq!(
+        (error["type"].clone(), error["loc"][0].clone()),
+        (json!("json_invalid"), json!("body"))
+    );
     assert_eq!(error["msg"], "JSON decode error");
-    assert!(error["loc"][1].is_u64(), "loc carries the position: {error}");
+    assert!(
+        error["loc"][1].is_u64(),
+        "loc carries the position: {error}"
+    );
 
     let res = client
         .post("/items/")
@@ -183,7 +230,10 @@ async fn malformed_bodies_are_422_not_400() {
     );
 
     let res = create(&client, json!([1])).await;
-    assert_eq!(res.json::<Value>()["detail"][0]["type"], "model_attributes_type");
+    assert_eq!(
+        res.json::<Value>()["detail"][0]["type"],
+        "model_attributes_type"
+    );
 }
 
 // ---- reading items -----------------------------------------------------------
@@ -207,8 +257,13 @@ async fn item_ids_are_validated() {
 #[actix_web::test]
 async fn read_returns_the_created_item() {
     let client = client().await;
-    let created: Value = create(&client, json!({"name": "Mug", "price": 4.0})).await.json();
-    let res = client.get(&format!("/items/{}", created["id"])).send().await;
+    let created: Value = create(&client, json!({"name": "Mug", "price": 4.0}))
+        .await
+        .json();
+    let res = client
+        .get(&format!("/items/{}", created["id"]))
+        .send()
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>(), created);
 }
@@ -225,17 +280,39 @@ async fn list_filters_and_pages() {
             .map(|i| i["name"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(names(client.get("/items/").send().await), ["Red Widget", "Blue widget", "Gadget"]);
-    assert_eq!(names(client.get("/items/?search=WIDGET").send().await), ["Red Widget", "Blue widget"]);
-    assert_eq!(names(client.get("/items/?in_stock=yes").send().await), ["Red Widget", "Gadget"]);
-    assert_eq!(names(client.get("/items/?in_stock=OFF").send().await), ["Blue widget"]);
-    assert_eq!(names(client.get("/items/?skip=1&limit=1").send().await), ["Blue widget"]);
-    assert_eq!(names(client.get("/items?limit=2").send().await), ["Red Widget", "Blue widget"]);
+    assert_eq!(
+        names(client.get("/items/").send().await),
+        ["Red Widget", "Blue widget", "Gadget"]
+    );
+    assert_eq!(
+        names(client.get("/items/?search=WIDGET").send().await),
+        ["Red Widget", "Blue widget"]
+    );
+    assert_eq!(
+        names(client.get("/items/?in_stock=yes").send().await),
+        ["Red Widget", "Gadget"]
+    );
+    assert_eq!(
+        names(client.get("/items/?in_stock=OFF").send().await),
+        ["Blue widget"]
+    );
+    assert_eq!(
+        names(client.get("/items/?skip=1&limit=1").send().await),
+        ["Blue widget"]
+    );
+    assert_eq!(
+        names(client.get("/items?limit=2").send().await),
+        ["Red Widget", "Blue widget"]
+    );
 }
 
 #[actix_web::test]
 async fn list_query_errors_are_all_reported() {
-    let res = client().await.get("/items/?limit=0&skip=x&in_stock=maybe").send().await;
+    let res = client()
+        .await
+        .get("/items/?limit=0&skip=x&in_stock=maybe")
+        .send()
+        .await;
     assert_eq!(res.status(), 422);
     assert_eq!(
         res.json::<Value>(),
@@ -253,17 +330,30 @@ async fn list_query_errors_are_all_reported() {
 async fn unknown_routes_and_methods_answer_json() {
     let client = client().await;
     let res = client.get("/nope").send().await;
-    assert_eq!((res.status(), res.json::<Value>()), (404, json!({"detail": "Not Found"})));
+    assert_eq!(
+        (res.status(), res.json::<Value>()),
+        (404, json!({"detail": "Not Found"}))
+    );
     let res = client.delete("/items/1").send().await;
-    assert_eq!((res.status(), res.json::<Value>()), (405, json!({"detail": "Method Not Allowed"})));
+    assert_eq!(
+        (res.status(), res.json::<Value>()),
+        (405, json!({"detail": "Method Not Allowed"}))
+    );
     assert_eq!(res.header("allow"), Some("GET"));
 }
 
 #[actix_web::test]
 async fn health_and_request_ids() {
     let client = client().await;
-    let res = client.get("/healthz").header("x-request-id", "abc-123").send().await;
-    assert_eq!((res.status(), res.json::<Value>()), (200, json!({"status": "ok"})));
+    let res = client
+        .get("/healthz")
+        .header("x-request-id", "abc-123")
+        .send()
+        .await;
+    assert_eq!(
+        (res.status(), res.json::<Value>()),
+        (200, json!({"status": "ok"}))
+    );
     assert_eq!(res.header("x-request-id"), Some("abc-123"));
     let res = client.get("/healthz").send().await;
     assert_eq!(res.header("x-request-id").map(str::len), Some(32));

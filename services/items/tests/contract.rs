@@ -47,7 +47,12 @@ fn tools() -> Option<PathBuf> {
         std::thread::sleep(Duration::from_secs(1));
     }
     let result = (|| {
-        let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().ok()?.success();
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .ok()?
+            .success();
         ok.then_some(())?;
         let ok = Command::new(venv.join("bin/pip"))
             .args(["install", "-q", "--disable-pip-version-check"])
@@ -84,7 +89,11 @@ fn openapi_document_is_valid() {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
@@ -107,6 +116,13 @@ fn schemathesis_finds_no_contract_violation() {
         .env("SCHEMATHESIS_HOOKS", "")
         .output()
         .unwrap();
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "schemathesis found problems:\n{report}");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "schemathesis found problems:\n{report}"
+    );
 }
