@@ -9,8 +9,8 @@ use apistos::{
     reference_or::ReferenceOr,
 };
 
-use super::{Input, conform, header::parameters_in, object_from_pairs};
-use crate::validation::{LocItem, Source};
+use super::{Input, conform_params, header::parameters_in, object_from_pairs};
+use crate::validation::LocItem;
 
 /// Cookies read into `T`, one field per cookie name. Errors are located as
 /// `["cookie", name]`.
@@ -59,7 +59,7 @@ impl<T: Input> FromRequest for Cookie<T> {
         );
         let loc = [LocItem::Key("cookie".to_owned())];
         ready(
-            conform::<T>(value, Source::Text, &loc)
+            conform_params::<T>(value, &loc)
                 .map(Cookie)
                 .map_err(Into::into),
         )

@@ -5,8 +5,8 @@ use std::{future::Future, pin::Pin};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use apistos::{ApiComponent, ApistosSchema, OpenApiVersion, reference_or::ReferenceOr};
 
-use super::{Input, conform, object_from_pairs, query::urlencoded_pairs};
-use crate::validation::{LocItem, Source};
+use super::{Input, conform_params, object_from_pairs, query::urlencoded_pairs};
+use crate::validation::LocItem;
 
 /// An urlencoded form body read into `T` (FastAPI's `Form()` fields, e.g. the OAuth2
 /// password form). Coercion and repeated keys work as for [`Query`](super::Query);
@@ -59,7 +59,7 @@ impl<T: Input> FromRequest for Form<T> {
                 str::to_owned,
             );
             let loc = [LocItem::Key("body".to_owned())];
-            Ok(Form(conform::<T>(value, Source::Text, &loc)?))
+            Ok(Form(conform_params::<T>(value, &loc)?))
         })
     }
 }

@@ -9,11 +9,8 @@ use apistos::{
     reference_or::ReferenceOr,
 };
 
-use super::{Input, conform, object_from_pairs};
-use crate::{
-    RequestValidationError,
-    validation::{LocItem, Source},
-};
+use super::{Input, conform_params, object_from_pairs};
+use crate::{RequestValidationError, validation::LocItem};
 
 /// Request headers read into `T`; a field `x_token` reads the header `x-token`
 /// (case-insensitive), as in FastAPI. Errors are located as `["header", "x-token"]`.
@@ -68,11 +65,11 @@ impl<T: Input> FromRequest for Header<T> {
         let value =
             object_from_pairs::<T>(pairs, |name| name.to_ascii_lowercase().replace('-', "_"));
         let loc = [LocItem::Key("header".to_owned())];
-        let result = conform::<T>(value, Source::Text, &loc).map_err(|err| {
+        let result = conform_params::<T>(value, &loc).map_err(|err| {
             let mut errors = err.errors().to_vec();
             for e in &mut errors {
                 if let Some(LocItem::Key(field)) = e.loc.get_mut(1) {
-                    *field = header_name(field);
+                    *field = header_name(field.as_str());
                 }
             }
             RequestValidationError::new(errors)

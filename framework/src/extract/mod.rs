@@ -52,13 +52,28 @@ pub trait Input: DeserializeOwned + JsonSchema + Validate + 'static {}
 
 impl<T: DeserializeOwned + JsonSchema + Validate + 'static> Input for T {}
 
-/// Runs steps 2-4 of the pipeline on an already gathered value.
+/// Runs steps 2-4 of the pipeline on a body value (a model: a missing field's
+/// `input` is the whole object, as in FastAPI).
 pub(crate) fn conform<T: Input>(
     value: Value,
     source: Source,
     loc: &[LocItem],
 ) -> Result<T, RequestValidationError> {
     let value = Shape::of::<T>().conform(value, source, loc)?;
+    finish(value, loc)
+}
+
+/// Runs steps 2-4 on text parameters (query, path, headers, cookies, form fields),
+/// each its own input: a missing one has `input: null`.
+pub(crate) fn conform_params<T: Input>(
+    value: Value,
+    loc: &[LocItem],
+) -> Result<T, RequestValidationError> {
+    let value = Shape::of::<T>().conform_params(value, Source::Text, loc)?;
+    finish(value, loc)
+}
+
+fn finish<T: Input>(value: Value, loc: &[LocItem]) -> Result<T, RequestValidationError> {
     let parsed: T = serde_path_to_error::deserialize(&value).map_err(|e| {
         // The schema accepted the value but serde did not: the schema is less strict
         // than the type (e.g. a custom Deserialize). Report it where serde failed.

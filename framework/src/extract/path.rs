@@ -7,8 +7,8 @@ use apistos::{
     ApiComponent, ApistosSchema, OpenApiVersion, paths::Parameter, reference_or::ReferenceOr,
 };
 
-use super::{Input, conform, object_from_pairs};
-use crate::validation::{LocItem, Source};
+use super::{Input, conform_params, object_from_pairs};
+use crate::validation::LocItem;
 
 /// The path parameters read into `T`, one field per `{name}` of the route's path.
 ///
@@ -57,7 +57,7 @@ impl<T: Input> FromRequest for Path<T> {
         );
         let loc = [LocItem::Key("path".to_owned())];
         ready(
-            conform::<T>(value, Source::Text, &loc)
+            conform_params::<T>(value, &loc)
                 .map(Path)
                 .map_err(Into::into),
         )

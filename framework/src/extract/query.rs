@@ -7,8 +7,8 @@ use apistos::{
     ApiComponent, ApistosSchema, OpenApiVersion, paths::Parameter, reference_or::ReferenceOr,
 };
 
-use super::{Input, conform, object_from_pairs};
-use crate::validation::{LocItem, Source};
+use super::{Input, conform_params, object_from_pairs};
+use crate::validation::LocItem;
 
 /// The query string read into `T`: one field per parameter.
 ///
@@ -72,7 +72,7 @@ impl<T: Input> FromRequest for Query<T> {
         );
         let loc = [LocItem::Key("query".to_owned())];
         ready(
-            conform::<T>(value, Source::Text, &loc)
+            conform_params::<T>(value, &loc)
                 .map(Query)
                 .map_err(Into::into),
         )
