@@ -46,13 +46,25 @@ pub fn from_env<T: DeserializeOwned>() -> Result<T, SettingsError> {
 fn figment() -> Figment {
     let mut figment = Figment::new();
     if let Ok(iter) = dotenvy::from_filename_iter(".env") {
-        let pairs: std::collections::BTreeMap<String, String> = iter
-            .filter_map(Result::ok)
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect();
-        figment = figment.merge(Serialized::defaults(pairs));
+        figment = figment.merge(text_values(iter.filter_map(Result::ok)));
     }
     figment.merge(Env::raw())
+}
+
+/// Variables given as text, parsed the way figment parses real environment variables
+/// (`"8000"` is a number, `"true"` a bool), keyed by lower-cased name.
+fn text_values(
+    pairs: impl Iterator<Item = (String, String)>,
+) -> Serialized<std::collections::BTreeMap<String, figment::value::Value>> {
+    let values = pairs
+        .map(|(k, v)| {
+            let value = v
+                .parse::<figment::value::Value>()
+                .unwrap_or_else(|_| figment::value::Value::from(v));
+            (k.to_ascii_lowercase(), value)
+        })
+        .collect();
+    Serialized::defaults(values)
 }
 
 fn from_figment<T: DeserializeOwned>(figment: Figment) -> Result<T, SettingsError> {
@@ -110,8 +122,6 @@ impl ServerSettings {
 
 #[cfg(test)]
 mod tests {
-    use figment::providers::Serialized;
-
     use super::*;
 
     #[derive(Debug, Deserialize)]
@@ -124,14 +134,15 @@ mod tests {
 
     #[test]
     fn errors_name_the_variable() {
-        let fig = Figment::new().merge(Serialized::defaults(std::collections::BTreeMap::from([(
-            "port", "abc",
-        )])));
+        let vars = |pairs: &[(&str, &str)]| {
+            Figment::new().merge(text_values(
+                pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+            ))
+        };
+        let fig = vars(&[("PORT", "abc")]);
         let err = from_figment::<Needs>(fig).unwrap_err().to_string();
         assert!(err.contains("PORT"), "{err}");
-        let fig = Figment::new().merge(Serialized::defaults(std::collections::BTreeMap::from([(
-            "port", "80",
-        )])));
+        let fig = vars(&[("PORT", "80")]);
         let err = from_figment::<Needs>(fig).unwrap_err().to_string();
         assert!(err.contains("DATABASE_URL is required"), "{err}");
     }

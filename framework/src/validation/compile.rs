@@ -285,11 +285,13 @@ impl<'a> Compiler<'a> {
                     _ => None,
                 };
                 let (min, max) = (usize_of(obj, "minItems"), usize_of(obj, "maxItems"));
+                let unique = obj.get("uniqueItems") == Some(&Value::Bool(true));
                 Kind::Array(List {
                     items,
                     prefix,
                     min,
                     max,
+                    unique,
                 })
             }
             "object" => {

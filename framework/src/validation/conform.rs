@@ -229,20 +229,17 @@ impl<'s> Walker<'s, '_> {
             *v = Value::Array(vec![v.take()]);
         }
         let tuple = !list.prefix.is_empty();
-        let field_type = if tuple { "Tuple" } else { "List" };
+        let (field_type, type_issue) = match (tuple, list.unique) {
+            (true, _) => ("Tuple", Issue::TupleType),
+            (false, true) => ("Set", Issue::SetType),
+            (false, false) => ("List", Issue::ListType),
+        };
         let Value::Array(items) = v else {
-            return self.fail(
-                if tuple {
-                    Issue::TupleType
-                } else {
-                    Issue::ListType
-                },
-                v,
-            );
+            return self.fail(type_issue, v);
         };
         let len = items.len();
-        if let Some(max) = list.max.filter(|&max| len > max) {
-            return self.fail(Issue::TooLong(field_type, max, len), v);
+        if let Some(max) = list.max.filter(|&max| len > max && !list.unique) {
+            return self.fail(Issue::TooLong(field_type, max, Some(len)), v);
         }
         let before = self.failed;
         for (i, item) in items.iter_mut().enumerate() {
@@ -250,17 +247,27 @@ impl<'s> Walker<'s, '_> {
                 self.at(Seg::Index(i), id, item);
             }
         }
-        match list.min {
-            Some(min) if len < min && self.failed == before && tuple => {
+        if self.failed != before {
+            return;
+        }
+        // Sets are measured after deduplication, as pydantic builds the set first.
+        let len = if list.unique && (list.min.is_some() || list.max.is_some()) {
+            let distinct: std::collections::HashSet<String> =
+                items.iter().map(Value::to_string).collect();
+            distinct.len()
+        } else {
+            len
+        };
+        match (list.min, list.max) {
+            (_, Some(max)) if len > max => self.fail(Issue::TooLong(field_type, max, None), v),
+            (Some(min), _) if len < min && tuple => {
                 for i in len..min {
                     self.path.push(Seg::Index(i));
                     self.fail(Issue::Missing, v);
                     self.path.pop();
                 }
             }
-            Some(min) if len < min && self.failed == before => {
-                self.fail(Issue::TooShort(field_type, min, len), v)
-            }
+            (Some(min), _) if len < min => self.fail(Issue::TooShort(field_type, min, len), v),
             _ => {}
         }
     }
@@ -319,10 +326,8 @@ impl<'s> Walker<'s, '_> {
     }
 
     fn choice(&mut self, choice: &Choice, v: &mut Value) {
-        let found = choice
-            .values
-            .iter()
-            .find(|c| same_choice(c, v, !self.strict));
+        let lax = !self.strict && !choice.literal;
+        let found = choice.values.iter().find(|c| same_choice(c, v, lax));
         match found {
             Some(c) if c != v => *v = c.clone(),
             Some(_) => {}
@@ -383,7 +388,8 @@ impl<'s> Walker<'s, '_> {
 }
 
 /// Whether input `v` selects the allowed value `c`: equal, numerically equal, or
-/// (lax) a string spelling the number, as query strings spell an `IntEnum`.
+/// (lax, enums only: pydantic's `Literal` refuses it) a string spelling the number,
+/// as query strings spell an `IntEnum`.
 fn same_choice(c: &Value, v: &Value, lax: bool) -> bool {
     match (c, v) {
         (Value::Number(a), Value::Number(b)) => cmp_num(a, b) == Some(Equal),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::validation::parity_tests::{errors, ok};
-use crate::{Shape, Source};
+use crate::validation::{Shape, Source};
 
 #[derive(Deserialize, JsonSchema)]
 #[allow(dead_code)]
@@ -53,6 +53,12 @@ struct Scalars {
     pair: Option<(i32, String)>,
     #[serde(default)]
     nothing: Option<()>,
+    #[serde(default)]
+    #[schemars(length(min = 2))]
+    set: Option<std::collections::HashSet<String>>,
+    #[serde(default)]
+    #[schemars(extend("exclusiveMaximum" = 1.5))]
+    below: Option<f64>,
 }
 
 /// The single error for `{field: value}`.
@@ -224,6 +230,13 @@ fn numeric_constraints() {
         json!({"le": 4_294_967_295u64}),
     );
     assert_eq!(one("count", json!(4_294_967_296u64)), le);
+    let lt = err_ctx(
+        "less_than",
+        "Input should be less than 1.5",
+        json!("2"),
+        json!({"lt": 1.5}),
+    );
+    assert_eq!(one("below", json!("2")), lt);
 }
 
 #[test]
@@ -320,4 +333,19 @@ fn unit_enums_with_docs_are_still_enums() {
     let detail = errors::<Unit>(json!("C"), Source::Json, "body");
     let expected = json!([{"type":"enum","loc":["body"],"msg":"Input should be 'A' or 'B'","input":"C","ctx":{"expected":"'A' or 'B'"}}]);
     assert_eq!(detail, expected);
+}
+
+#[test]
+fn sets_deduplicate_before_measuring() {
+    let ok_set = ok::<Scalars>(json!({"set": ["a", "b", "a"]}), Source::Json);
+    assert_eq!(ok_set, json!({"set": ["a", "b", "a"]}));
+    let short = err_ctx(
+        "too_short",
+        "Set should have at least 2 items after validation, not 1",
+        json!(["a", "a"]),
+        json!({"field_type": "Set", "min_length": 2, "actual_length": 1}),
+    );
+    assert_eq!(one("set", json!(["a", "a"])), short);
+    let set_type = err("set_type", "Input should be a valid set", json!("a"));
+    assert_eq!(one("set", json!("a")), set_type);
 }

@@ -71,10 +71,11 @@ pub(crate) enum Issue {
     BoolParsing,
     ListType,
     TupleType,
+    SetType,
     /// Collection kind (`"List"`, `"Tuple"`), minimum, actual length.
     TooShort(&'static str, usize, usize),
-    /// Collection kind, maximum, actual length.
-    TooLong(&'static str, usize, usize),
+    /// Collection kind, maximum, actual length (unknown for sets: "not more").
+    TooLong(&'static str, usize, Option<usize>),
     Bound(Cmp, Bound),
     MultipleOf(Bound),
     /// Expected values already rendered, e.g. `'a', 'b' or 'c'`.
@@ -180,6 +181,7 @@ impl Issue {
             ),
             Issue::ListType => ("list_type", "Input should be a valid list".into(), None),
             Issue::TupleType => ("tuple_type", "Input should be a valid tuple".into(), None),
+            Issue::SetType => ("set_type", "Input should be a valid set".into(), None),
             Issue::TooShort(field_type, min, actual) => {
                 let mut ctx = Map::new();
                 ctx.insert("field_type".into(), field_type.into());
@@ -196,6 +198,7 @@ impl Issue {
                 ctx.insert("field_type".into(), field_type.into());
                 ctx.insert("max_length".into(), max.into());
                 ctx.insert("actual_length".into(), actual.into());
+                let actual = actual.map_or_else(|| "more".to_owned(), |n| n.to_string());
                 let msg = format!(
                     "{field_type} should have at most {} after validation, not {actual}",
                     plural(max, "item")
@@ -345,7 +348,7 @@ mod tests {
     fn plurals() {
         let short = Issue::StringTooShort(1).at(vec![], json!(""));
         assert_eq!(short.msg, "String should have at least 1 character");
-        let long = Issue::TooLong("List", 1, 3).at(vec![], json!([]));
+        let long = Issue::TooLong("List", 1, Some(3)).at(vec![], json!([]));
         assert_eq!(
             long.msg,
             "List should have at most 1 item after validation, not 3"

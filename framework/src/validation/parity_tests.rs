@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{FieldInfo, LocItem, Shape, Source};
+use crate::validation::{FieldInfo, LocItem, Shape, Source};
 
 fn five() -> i64 {
     5

@@ -100,6 +100,8 @@ pub(crate) struct List {
     pub prefix: Vec<NodeId>,
     pub min: Option<usize>,
     pub max: Option<usize>,
+    /// `uniqueItems`: a set, which pydantic deduplicates instead of rejecting.
+    pub unique: bool,
 }
 
 #[derive(Debug)]
@@ -214,7 +216,11 @@ impl Shape {
                 Some(items) => format!("list[{}]", self.label(items)),
                 None => "list[any]".into(),
             },
-            Kind::Object(obj) if obj.model => "model".into(),
+            // serde's externally tagged variants are objects with one property.
+            Kind::Object(obj) if obj.model => match obj.props.as_slice() {
+                [only] => only.name.to_string(),
+                _ => "model".into(),
+            },
             Kind::Object(obj) => match obj.extra {
                 Extra::Schema(v) => format!("dict[str,{}]", self.label(v)),
                 _ => "dict[str,any]".into(),
@@ -233,7 +239,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::{LocItem, Source};
+    use crate::validation::{LocItem, Source};
 
     fn run(schema: Value, value: Value) -> Result<Value, Vec<String>> {
         let shape = Shape::compile(&schema);
@@ -271,7 +277,12 @@ mod tests {
         let bad_regex = json!({"type": "string", "pattern": "(", "x-unknown": 1});
         assert_eq!(run(bad_regex, json!("(")), Ok(json!("(")));
         let literal_int = json!({"const": 1});
-        assert_eq!(run(literal_int, json!("1")), Ok(json!(1)));
+        assert_eq!(
+            run(literal_int, json!("1")),
+            Err(vec!["literal_error@[]".into()])
+        );
+        let int_enum = json!({"enum": [1, 2]});
+        assert_eq!(run(int_enum, json!("2")), Ok(json!(2)));
         let nothing = json!({"type": "array", "prefixItems": [{"type": "null"}], "items": false});
         assert_eq!(
             run(nothing, json!([null, 1])),

@@ -131,7 +131,7 @@ fn length_issue(e: &ValidationError, value: &Value) -> Option<Issue> {
         (None, Some(min), _) if actual < min => Issue::StringTooShort(min),
         (None, _, Some(max)) if actual > max => Issue::StringTooLong(max),
         (Some(kind), Some(min), _) if actual < min => Issue::TooShort(kind, min, actual),
-        (Some(kind), _, Some(max)) if actual > max => Issue::TooLong(kind, max, actual),
+        (Some(kind), _, Some(max)) if actual > max => Issue::TooLong(kind, max, Some(actual)),
         _ => return None,
     })
 }
@@ -392,5 +392,40 @@ mod tests {
         });
         let expected = json!([{"type":"too_many_lines","loc":["body"],"msg":"Value error, too many lines","input":input}]);
         assert_eq!(detail(input), expected);
+    }
+
+    #[test]
+    fn other_codes_keep_their_names() {
+        let mut errors = ValidationErrors::new();
+        errors.add("slug", ValidationError::new("regex"));
+        errors.add("confirm", ValidationError::new("must_match"));
+        let mut contains = ValidationError::new("contains");
+        contains.add_param("needle".into(), &"@");
+        errors.add("handle", contains);
+        errors.add("nick", ValidationError::new("required"));
+        let input = json!({"slug": "A B", "confirm": "x", "handle": "bob"});
+        let got = from_validator_errors(&errors, &["body".into()], &input);
+        let summary: Vec<_> = got
+            .iter()
+            .map(|e| (e.kind.as_ref(), e.loc[1].to_string(), e.msg.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "string_pattern_mismatch",
+                    "slug".into(),
+                    "String should match the required pattern"
+                ),
+                (
+                    "must_match",
+                    "confirm".into(),
+                    "Value must match the other field"
+                ),
+                ("contains", "handle".into(), "Value should contain '@'"),
+                ("missing", "nick".into(), "Field required"),
+            ]
+        );
+        assert_eq!(got[3].input, input);
     }
 }
