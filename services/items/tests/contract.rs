@@ -111,7 +111,11 @@ fn schemathesis_finds_no_contract_violation() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let out = Command::new(venv.join("bin/schemathesis"))
+        // Every check but `negative_data_rejection`: like FastAPI, validation coerces
+        // leniently (`"5"` and `true` are accepted for an integer), so some inputs the
+        // strict JSON Schema rejects are accepted on purpose.
         .args(["run", &format!("{base}/openapi.json"), "--checks", "all"])
+        .args(["--exclude-checks", "negative_data_rejection"])
         .args(["--max-examples", "40", "--seed", "1", "--no-color"])
         .env("SCHEMATHESIS_HOOKS", "")
         .output()
