@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks the items service (apiarist) against bench/bare (plain actix-web) with
 # wrk and writes bench/RESULTS.md. See bench/README.md. Knobs (env): BENCH_DURATION
-# (10s), BENCH_WARMUP (3s), BENCH_ROUNDS (3), BENCH_THREADS (2), BENCH_CONNECTIONS
+# (10s), BENCH_WARMUP (3s), BENCH_ROUNDS (5), BENCH_THREADS (2), BENCH_CONNECTIONS
 # (64), BARE_PORT (18081), APIARIST_PORT (18082), CARGO_TARGET_DIR.
 set -euo pipefail
 
@@ -9,7 +9,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-3s}"
-ROUNDS="${BENCH_ROUNDS:-3}"
+ROUNDS="${BENCH_ROUNDS:-5}"
 THREADS="${BENCH_THREADS:-2}"
 CONNS="${BENCH_CONNECTIONS:-64}"
 BARE_PORT="${BARE_PORT:-18081}"
@@ -74,6 +74,7 @@ start_server() {
 url() { printf 'http://%s:%s%s' "$HOST" "${PORT[$1]}" "$2"; }
 post_item() { curl -s -o "${3:-/dev/null}" -w '%{http_code}' -H 'Content-Type: application/json' -d "$2" "$(url "$1" /items/)"; }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 start_server bare
 start_server apiarist
 
@@ -106,7 +107,7 @@ done
 a=$(post_item bare "$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$BENCH/post.lua")" "$WORK/post.bare")
 b=$(post_item apiarist "$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$BENCH/post.lua")" "$WORK/post.apiarist")
 [[ $a == 201 && $b == 201 ]] || die "POST: bare $a, apiarist $b (want 201)"
-[[ $(strip_time <"$WORK/post.bare") == $(strip_time <"$WORK/post.apiarist") ]] || die "POST bodies differ"
+[[ $(strip_time <"$WORK/post.bare") == "$(strip_time <"$WORK/post.apiarist")" ]] || die "POST bodies differ"
 
 # Prints "req/s p99_ms non2xx" for one wrk run.
 run_wrk() {
@@ -153,6 +154,7 @@ out="$WORK/RESULTS.md"
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo "- Machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
+    echo "- Load average (1/5/15 min) before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine skew results)"
     echo "- Toolchain: $(rustc --version), release profile; $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2)"
     echo "- Method: \`bash bench/run.sh\`. Both servers run at once on loopback with actix's default"
     echo "  worker count and \`RUST_LOG=warn\`, each seeded with the same 10 items. Per scenario:"

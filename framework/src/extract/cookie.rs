@@ -33,19 +33,7 @@ use crate::validation::LocItem;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cookie<T>(pub T);
 
-impl<T> Cookie<T> {
-    /// Unwraps the value.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> std::ops::Deref for Cookie<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
+super::newtype_access!(Cookie);
 
 impl<T: Input> FromRequest for Cookie<T> {
     type Error = actix_web::Error;

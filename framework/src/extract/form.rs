@@ -31,19 +31,7 @@ use crate::validation::LocItem;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Form<T>(pub T);
 
-impl<T> Form<T> {
-    /// Unwraps the value.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> std::ops::Deref for Form<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
+super::newtype_access!(Form);
 
 impl<T: Input> FromRequest for Form<T> {
     type Error = actix_web::Error;

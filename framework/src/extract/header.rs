@@ -34,19 +34,7 @@ use crate::{RequestValidationError, validation::LocItem};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header<T>(pub T);
 
-impl<T> Header<T> {
-    /// Unwraps the value.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> std::ops::Deref for Header<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
+super::newtype_access!(Header);
 
 /// `x_token` -> `x-token`.
 fn header_name(field: &str) -> String {

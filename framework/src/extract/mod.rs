@@ -16,6 +16,26 @@
 //! whose `loc` starts with where the input came from (`"path"`, `"query"`,
 //! `"header"`, `"cookie"`, `"body"`).
 
+/// `into_inner` and `Deref` for an extractor newtype.
+macro_rules! newtype_access {
+    ($name:ident) => {
+        impl<T> $name<T> {
+            /// Unwraps the value.
+            pub fn into_inner(self) -> T {
+                self.0
+            }
+        }
+
+        impl<T> std::ops::Deref for $name<T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                &self.0
+            }
+        }
+    };
+}
+pub(crate) use newtype_access;
+
 mod cookie;
 mod form;
 mod header;

@@ -32,19 +32,7 @@ use crate::validation::LocItem;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Path<T>(pub T);
 
-impl<T> Path<T> {
-    /// Unwraps the value.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> std::ops::Deref for Path<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
+super::newtype_access!(Path);
 
 impl<T: Input> FromRequest for Path<T> {
     type Error = actix_web::Error;

@@ -39,19 +39,7 @@ use crate::validation::LocItem;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query<T>(pub T);
 
-impl<T> Query<T> {
-    /// Unwraps the value.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> std::ops::Deref for Query<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
+super::newtype_access!(Query);
 
 /// Decoded `(key, value)` pairs of a urlencoded string.
 pub(crate) fn urlencoded_pairs(raw: &[u8]) -> Vec<(String, String)> {
