@@ -12,7 +12,7 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{OnceLock, RwLock};
 
 use regex::Regex;
 use serde_json::Value;
@@ -154,12 +154,15 @@ impl Shape {
     /// The shape of `T`, generated with a draft 2020-12 generator and compiled on
     /// first use; later calls return the same (leaked, process-lived) shape.
     pub fn of<T: schemars::JsonSchema + 'static>() -> &'static Shape {
-        static CACHE: OnceLock<Mutex<HashMap<TypeId, &'static Shape>>> = OnceLock::new();
-        let mut cache = CACHE
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        cache.entry(TypeId::of::<T>()).or_insert_with(|| {
+        // Read-mostly: every request looks its type up, only the first one compiles.
+        static CACHE: OnceLock<RwLock<HashMap<TypeId, &'static Shape>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        let id = TypeId::of::<T>();
+        if let Some(shape) = cache.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return shape;
+        }
+        let mut cache = cache.write().unwrap_or_else(|e| e.into_inner());
+        cache.entry(id).or_insert_with(|| {
             let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
             let schema = generator.into_root_schema_for::<T>();
             Box::leak(Box::new(Shape::compile(schema.as_value())))
