@@ -11,7 +11,7 @@
 //! HTTP request
 //!   -> middleware   request id, tracing span, panic -> 500, uniform error rendering
 //!   -> routing      Router: routes declared once, each with its OpenAPI operation
-//!   -> extract      Path / Query / Header / Cookie / Json / Form: JSON Schema check
+//!   -> extract      Path / Query / Header / Cookie / Json / Form / Multipart: schema check
 //!                   with FastAPI's 422 errors (all at once), serde, validator rules
 //!   -> handler      async fn(extractors...) -> Result<Json<T> | Created<T> | NoContent, HttpError>
 //!   -> response     only the declared response type is serialised
@@ -67,7 +67,9 @@ pub mod validation;
 
 pub use app::{App, DEFAULT_BODY_LIMIT};
 pub use error::{ErrorFormat, FieldError, HttpError, LocItem, RequestValidationError};
-pub use extract::{Cookie, Form, Header, Input, Json, Path, Query};
+pub use extract::{
+    Cookie, Form, Header, Input, Json, Multipart, MultipartLimits, Path, Query, UploadFile,
+};
 pub use health::Health;
 pub use middleware::{REQUEST_ID_HEADER, RequestId};
 pub use response::{Created, NoContent};
@@ -90,6 +92,7 @@ pub mod prelude {
     pub use validator::Validate;
 
     pub use crate::{
-        App, Cookie, Created, Form, Header, HttpError, Json, NoContent, Path, Query, Router,
+        App, Cookie, Created, Form, Header, HttpError, Json, Multipart, NoContent, Path, Query,
+        Router, UploadFile,
     };
 }

@@ -40,8 +40,10 @@ mod cookie;
 mod form;
 mod header;
 mod json;
+mod multipart;
 mod path;
 mod query;
+mod upload;
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -53,8 +55,10 @@ pub use form::Form;
 pub use header::Header;
 pub use json::Json;
 pub(crate) use json::json_response;
+pub use multipart::{Multipart, MultipartLimits};
 pub use path::Path;
 pub use query::Query;
+pub use upload::UploadFile;
 
 use crate::{
     RequestValidationError,
@@ -134,7 +138,7 @@ fn lookup<'v>(value: &'v Value, path: &[LocItem]) -> Option<&'v Value> {
 /// schema is a list collects every value, any other field keeps the last one (as
 /// Starlette does), and names the type does not declare are ignored.
 pub(crate) fn object_from_pairs<'a, T: Input>(
-    pairs: impl Iterator<Item = (&'a str, String)>,
+    pairs: impl Iterator<Item = (&'a str, impl Into<Value>)>,
     key_of: impl Fn(&str) -> String,
 ) -> Value {
     let shape = Shape::of::<T>();
@@ -148,11 +152,11 @@ pub(crate) fn object_from_pairs<'a, T: Input>(
         };
         if field.is_array {
             match lists.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, values)) => values.push(Value::String(value)),
-                None => lists.push((name, vec![Value::String(value)])),
+                Some((_, values)) => values.push(value.into()),
+                None => lists.push((name, vec![value.into()])),
             }
         } else {
-            map.insert(name, Value::String(value));
+            map.insert(name, value.into());
         }
     }
     for (name, values) in lists {

@@ -277,6 +277,10 @@ fn document_errors(doc: &mut Value, format: ErrorFormat) {
                     .get("parameters")
                     .is_some_and(|p| p.as_array().is_some_and(|a| !a.is_empty()))
                     || op.contains_key("requestBody");
+                let multipart = op
+                    .get("requestBody")
+                    .and_then(|b| b.get("content"))
+                    .is_some_and(|c| c.get("multipart/form-data").is_some());
                 let responses = op
                     .entry("responses")
                     .or_insert_with(|| json!({}))
@@ -290,6 +294,16 @@ fn document_errors(doc: &mut Value, format: ErrorFormat) {
                             "content": {media: {"schema": {"$ref": validation_ref}}}
                         }),
                     );
+                }
+                if multipart {
+                    // A malformed body, a part over its limit.
+                    for (status, description) in
+                        [("400", "Bad Request"), ("413", "Content Too Large")]
+                    {
+                        responses
+                            .entry(status)
+                            .or_insert_with(|| json!({"description": description}));
+                    }
                 }
                 for (status, response) in responses.iter_mut() {
                     let is_error = status.starts_with('4') || status.starts_with('5');

@@ -97,6 +97,7 @@ pub(crate) fn text(obj: &Map<String, Value>) -> Text {
         Some("date-time") => Some(Format::DateTime),
         Some("date") => Some(Format::Date),
         Some("uri" | "url" | "iri") => Some(Format::Uri),
+        Some("binary") => Some(Format::Binary),
         _ => None,
     };
     Text {

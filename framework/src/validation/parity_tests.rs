@@ -189,6 +189,7 @@ fn repeated_query_keys_and_missing_parameters() {
         name: name.into(),
         is_array,
         required,
+        is_file: false,
     };
     assert_eq!(
         fields,

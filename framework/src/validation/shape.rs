@@ -40,6 +40,8 @@ pub struct FieldInfo {
     pub is_array: bool,
     /// Whether the property must be present.
     pub required: bool,
+    /// Whether the property is an uploaded file (`format: binary`), or a list of them.
+    pub is_file: bool,
 }
 
 #[derive(Debug)]
@@ -92,6 +94,8 @@ pub(crate) enum Format {
     DateTime,
     Date,
     Uri,
+    /// A file part of a multipart body (OpenAPI's `format: binary`).
+    Binary,
 }
 
 #[derive(Debug)]
@@ -181,8 +185,22 @@ impl Shape {
                 .settle(p.node)
                 .is_some_and(|id| matches!(self.nodes[id].kind, Kind::Array(_))),
             required: p.required,
+            is_file: self.is_binary(p.node),
         });
         Some(fields.collect())
+    }
+
+    /// Whether a node is a binary string, or a list (or optional) of them.
+    fn is_binary(&self, id: NodeId) -> bool {
+        let Some(id) = self.settle(id) else {
+            return false;
+        };
+        match &self.nodes[id].kind {
+            Kind::Str(text) => text.format == Some(Format::Binary),
+            Kind::Array(list) => list.items.is_some_and(|item| self.is_binary(item)),
+            Kind::Union(branches) => branches.iter().any(|&b| self.is_binary(b)),
+            _ => false,
+        }
     }
 
     /// Follows pure references to the node that carries the structure.
