@@ -5,11 +5,15 @@
 //! application once per worker thread from it ([`App::into_actix`]). The OpenAPI
 //! document is assembled once, the first time it is needed, and shared by all workers.
 
-use std::sync::{Arc, OnceLock};
+use std::{
+    any::TypeId,
+    future::Future,
+    sync::{Arc, OnceLock},
+};
 
 use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
-    body::MessageBody,
+    body::{BoxBody, MessageBody},
     dev::{ServiceFactory, ServiceRequest, ServiceResponse},
     http::{Method, header},
     web,
@@ -18,9 +22,10 @@ use serde_json::{Value, json};
 
 use crate::{
     ErrorFormat,
+    di::{Overrides, Provide},
     middleware::{Core, CoreConfig, ExceptionHandler},
     openapi::{ApiInfo, build_document, ui::DocsConfig},
-    routing::{RouteDef, Router},
+    routing::{Guard, RouteDef, Router},
 };
 
 type Configurator = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
@@ -54,6 +59,9 @@ pub struct App {
     mount_prefix: String,
     body_limit: usize,
     document: Arc<OnceLock<web::Bytes>>,
+    /// App state registered so far, for the start-up check of `State<T>` needs.
+    states: Vec<TypeId>,
+    overrides: Overrides,
 }
 
 impl std::fmt::Debug for App {
@@ -90,6 +98,8 @@ impl App {
             mount_prefix: String::new(),
             body_limit: DEFAULT_BODY_LIMIT,
             document: Arc::default(),
+            states: Vec::new(),
+            overrides: Overrides::default(),
         }
     }
 
@@ -119,6 +129,7 @@ impl App {
 
     /// Shares an existing `web::Data<T>` (already behind an `Arc`).
     pub fn state_data<T: Send + Sync + 'static>(mut self, data: web::Data<T>) -> Self {
+        self.states.push(TypeId::of::<T>());
         self.configurators.push(Arc::new(move |cfg| {
             cfg.app_data(data.clone());
         }));
@@ -172,6 +183,74 @@ impl App {
         self
     }
 
+    /// Requires dependency `T` on every route of the app (not on `/healthz` and the
+    /// docs): FastAPI's `FastAPI(dependencies=[...])`. See [`Router::depends`].
+    pub fn depends<T: Provide>(mut self) -> Self {
+        self.router = self.router.depends::<T>();
+        self.document = Arc::default();
+        self
+    }
+
+    /// Replaces the provider of dependency `T` in this app, wherever it is needed
+    /// (FastAPI's `app.dependency_overrides[...]`), typically with a fake in tests.
+    ///
+    /// ```
+    /// use apiarist::{App, Provide};
+    ///
+    /// #[derive(Debug, Clone, PartialEq)]
+    /// struct Clock(u64);
+    ///
+    /// impl Provide for Clock {
+    ///     type Needs = ();
+    ///     async fn provide(_: ()) -> Result<Self, actix_web::Error> {
+    ///         Ok(Clock(std::time::UNIX_EPOCH.elapsed().unwrap().as_secs()))
+    ///     }
+    /// }
+    ///
+    /// let app = App::new("test").override_dependency(|_req| async { Ok(Clock(0)) });
+    /// # let _ = app;
+    /// ```
+    pub fn override_dependency<T, F, Fut>(mut self, replacement: F) -> Self
+    where
+        T: Provide,
+        F: Fn(HttpRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, actix_web::Error>> + 'static,
+    {
+        self.overrides.insert::<T, F, Fut>(replacement);
+        self
+    }
+
+    /// Checks what can be checked before serving: every `State<T>` a route reads
+    /// (directly or through dependencies) is registered. [`run`](Self::run),
+    /// [`serve`](Self::serve), [`into_actix`](Self::into_actix) and the TestClient
+    /// call it; the error names the route, the type and the dependency chain.
+    pub fn check(&self) -> Result<(), String> {
+        for route in self.router.routes() {
+            let mut docs = route.deps.clone();
+            for guard in &route.guards {
+                docs.merge(&guard.docs);
+            }
+            for (id, name, chain) in &docs.states {
+                if !self.states.contains(id) {
+                    let through = if chain.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (needed by {chain})")
+                    };
+                    return Err(format!(
+                        "route {} {} reads app state `{name}`{through}, but the app has none: \
+                         register it with App::state",
+                        route.method, route.path
+                    ));
+                }
+            }
+        }
+        for (_, app) in &self.mounts {
+            app.check()?;
+        }
+        Ok(())
+    }
+
     /// Mounts another app under `path` (FastAPI's `app.mount`): it keeps its own
     /// routes, state and documentation (served at `{path}/docs`, `{path}/openapi.json`).
     pub fn mount(mut self, path: &str, app: App) -> Self {
@@ -206,6 +285,9 @@ impl App {
             configure(cfg);
         }
         cfg.app_data(web::PayloadConfig::new(self.body_limit));
+        if !self.overrides.0.is_empty() {
+            cfg.app_data(self.overrides.clone());
+        }
         for (path, app) in &self.mounts {
             let app = app.clone();
             cfg.service(web::scope(path).configure(move |c| app.configure(c)));
@@ -242,6 +324,9 @@ impl App {
             InitError = (),
         >,
     > {
+        if let Err(problem) = self.check() {
+            panic!("{problem}");
+        }
         let core = Core::new(CoreConfig {
             format: self.format,
             handlers: self.handlers.clone(),
@@ -255,6 +340,7 @@ impl App {
     /// Serves the app on `host:port` until SIGINT/SIGTERM, finishing in-flight requests.
     pub async fn serve(self, host: &str, port: u16) -> std::io::Result<()> {
         let app = self;
+        app.check().map_err(std::io::Error::other)?;
         let title = app.info.title.clone();
         let server =
             actix_web::HttpServer::new(move || app.clone().into_actix()).bind((host, port))?;
@@ -297,7 +383,7 @@ fn register_routes(cfg: &mut web::ServiceConfig, routes: &[RouteDef]) {
         }
         let mut resource = web::resource(patterns);
         for route in same_path {
-            resource = resource.route((route.factory)());
+            resource = resource.route(with_guards((route.factory)(), &route.guards));
         }
         let allow = allowed
             .iter()
@@ -314,6 +400,27 @@ fn register_routes(cfg: &mut web::ServiceConfig, routes: &[RouteDef]) {
         }));
         cfg.service(resource);
     }
+}
+
+/// Resolves the router- and app-level dependencies before the handler runs.
+fn with_guards(route: actix_web::Route, guards: &[Guard]) -> actix_web::Route {
+    if guards.is_empty() {
+        return route;
+    }
+    let guards: Arc<[Guard]> = guards.into();
+    route.wrap(actix_web::middleware::from_fn(
+        move |req: ServiceRequest, next: actix_web::middleware::Next<BoxBody>| {
+            let guards = guards.clone();
+            async move {
+                for guard in guards.iter() {
+                    if let Err(err) = (guard.run)(req.request()).await {
+                        return Ok(req.error_response(err));
+                    }
+                }
+                next.call(req).await
+            }
+        },
+    ))
 }
 
 async fn not_found(_req: HttpRequest) -> HttpResponse {

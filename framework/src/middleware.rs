@@ -38,7 +38,10 @@ use futures_util::FutureExt;
 use serde_json::json;
 use tracing::Instrument;
 
-use crate::{ErrorFormat, HttpError, RequestValidationError};
+use crate::{
+    ErrorFormat, HttpError, RequestValidationError,
+    di::{DeferredBody, Outcome, RequestScope, SharedError, finish_scope},
+};
 
 /// The request id header, read and echoed.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -153,7 +156,7 @@ where
                 };
                 let span = tracing::Span::current();
                 let mut res = match outcome {
-                    Ok(Ok(res)) => finish(res, &config),
+                    Ok(Ok(res)) => finish_request(finish(res, &config), &config).await,
                     // No request is left to answer with (it was moved into the failed
                     // service), so the response travels as an error that renders itself.
                     Ok(Err(err)) => {
@@ -191,6 +194,36 @@ where
             .instrument(span),
         )
     }
+}
+
+/// Runs the cleanup that dependencies registered (committing or rolling back), and
+/// attaches what must wait until the response is sent to its body.
+async fn finish_request<B: MessageBody + 'static>(
+    mut res: ServiceResponse<EitherBody<B, BoxBody>>,
+    config: &CoreConfig,
+) -> ServiceResponse<EitherBody<B, BoxBody>> {
+    if !res.request().extensions().contains::<RequestScope>() {
+        return res;
+    }
+    let outcome = if res.status().as_u16() < 400 {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    let (finished, deferred) = finish_scope(res.request(), outcome).await;
+    if let Err(err) = finished {
+        let req = res.request().clone();
+        res = ServiceResponse::new(req, render_error(&err, config)).map_into_right_body();
+    }
+    if deferred.is_empty() {
+        return res;
+    }
+    res.map_body(|_, body| {
+        EitherBody::right(BoxBody::new(DeferredBody::new(
+            BoxBody::new(body),
+            deferred,
+        )))
+    })
 }
 
 fn record_outcome(span: &tracing::Span, status: StatusCode, started: Instant) {
@@ -271,6 +304,7 @@ fn finish<B: MessageBody + 'static>(
     let Some(err) = res.response().error() else {
         return res.map_into_left_body();
     };
+    let err = SharedError::original(err);
     let already_json = res
         .headers()
         .get(CONTENT_TYPE)
@@ -290,6 +324,7 @@ fn finish<B: MessageBody + 'static>(
 
 /// Renders any error in the app's format.
 pub(crate) fn render_error(err: &Error, config: &CoreConfig) -> HttpResponse {
+    let err = SharedError::original(err);
     if let Some(custom) = config.handlers.iter().find_map(|h| h(err)) {
         return custom;
     }

@@ -11,16 +11,49 @@
 //! app once per worker thread: the same [`Router`] must be able to produce its services
 //! many times.
 
-use std::sync::Arc;
+use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc};
 
-use actix_web::{FromRequest, Handler, Responder, http::Method};
+use actix_web::{FromRequest, Handler, HttpRequest, Responder, http::Method};
 use apistos::{
-    OpenApiVersion, PathItemDefinition, components::Components, paths::Operation,
-    paths::OperationType,
+    ApiComponent, OpenApiVersion, PathItemDefinition,
+    components::Components,
+    paths::{Operation, OperationType, Parameter},
+    security::SecurityScheme,
 };
+
+use crate::di::{Dep, DependencyDocs, Provide, collect};
 
 /// Builds a fresh actix-web route (one per worker).
 pub(crate) type RouteFactory = Arc<dyn Fn() -> actix_web::Route + Send + Sync>;
+
+type GuardFuture = Pin<Box<dyn Future<Output = Result<(), actix_web::Error>>>>;
+
+/// A dependency required by a router or app for each of its routes.
+#[derive(Clone)]
+pub(crate) struct Guard {
+    pub(crate) run: Arc<dyn Fn(&HttpRequest) -> GuardFuture + Send + Sync>,
+    pub(crate) parameters: Vec<Parameter>,
+    pub(crate) securities: BTreeMap<String, SecurityScheme>,
+    pub(crate) security_name: Option<String>,
+    pub(crate) docs: DependencyDocs,
+}
+
+impl Guard {
+    pub(crate) fn of<T: Provide>() -> Self {
+        let (parameters, docs) =
+            collect(|| <Dep<T> as ApiComponent>::parameters(OpenApiVersion::OAS3_1, None));
+        Self {
+            run: Arc::new(|req| {
+                let req = req.clone();
+                Box::pin(async move { crate::di::resolve::<T>(&req).await.map(drop) })
+            }),
+            parameters,
+            securities: <Dep<T> as ApiComponent>::securities(),
+            security_name: <Dep<T> as ApiComponent>::security_requirement_name(),
+            docs,
+        }
+    }
+}
 
 /// One declared route: method, path, handler factory and its documentation.
 #[derive(Clone)]
@@ -34,6 +67,11 @@ pub(crate) struct RouteDef {
     /// Name of the handler function, the default operation id.
     pub(crate) handler_name: &'static str,
     pub(crate) tags: Vec<String>,
+    /// What the handler's own dependencies add to its documentation and checks.
+    pub(crate) deps: DependencyDocs,
+    /// Dependencies required by the routers (and app) the route belongs to,
+    /// outermost first.
+    pub(crate) guards: Vec<Guard>,
 }
 
 impl std::fmt::Debug for RouteDef {
@@ -69,7 +107,16 @@ impl std::fmt::Debug for RouteDef {
 pub struct Router {
     prefix: String,
     tags: Vec<String>,
+    guards: Vec<Guard>,
     routes: Vec<RouteDef>,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("docs", &self.docs)
+            .finish_non_exhaustive()
+    }
 }
 
 macro_rules! method_fn {
@@ -101,6 +148,42 @@ impl Router {
         }
     }
 
+    /// Requires dependency `T` on every route of this router, those added before and
+    /// after (FastAPI's `APIRouter(dependencies=[Depends(...)])`): it is resolved
+    /// before the handler, which does not need to name it, and its failure (401,
+    /// 403, ...) answers the request. Its parameters, security and statuses are
+    /// documented on each route.
+    ///
+    /// ```
+    /// use apiarist::{HttpError, Provide, prelude::*};
+    ///
+    /// #[derive(Debug, Clone)]
+    /// struct RequireAdmin;
+    ///
+    /// impl Provide for RequireAdmin {
+    ///     type Needs = ();
+    ///     const ERRORS: &'static [u16] = &[403];
+    ///     async fn provide(_: ()) -> Result<Self, actix_web::Error> {
+    ///         Err(HttpError::forbidden("Admins only").into())
+    ///     }
+    /// }
+    ///
+    /// /// Statistics.
+    /// #[api_operation(summary = "Stats")]
+    /// async fn stats() -> Json<u32> { Json(0) }
+    ///
+    /// let admin = Router::with_prefix("/admin").depends::<RequireAdmin>().get("/stats", stats);
+    /// # let _ = admin;
+    /// ```
+    pub fn depends<T: Provide>(mut self) -> Self {
+        let guard = Guard::of::<T>();
+        for route in &mut self.routes {
+            route.guards.push(guard.clone());
+        }
+        self.guards.push(guard);
+        self
+    }
+
     /// Adds a tag to every route of this router (and of routers it includes later).
     pub fn tag(mut self, tag: &str) -> Self {
         self.tags.push(tag.to_owned());
@@ -118,14 +201,16 @@ impl Router {
         F::Output: Responder + 'static,
         F::Future: PathItemDefinition,
     {
-        let (operation, components) = if F::Future::is_visible() {
-            (
-                Some(F::Future::operation(OpenApiVersion::OAS3_1)),
-                F::Future::components(OpenApiVersion::OAS3_1),
-            )
-        } else {
-            (None, Vec::new())
-        };
+        let ((operation, components), deps) = collect(|| {
+            if F::Future::is_visible() {
+                (
+                    Some(F::Future::operation(OpenApiVersion::OAS3_1)),
+                    F::Future::components(OpenApiVersion::OAS3_1),
+                )
+            } else {
+                (None, Vec::new())
+            }
+        });
         let route_method = method.clone();
         self.routes.push(RouteDef {
             method,
@@ -137,6 +222,8 @@ impl Router {
             components,
             handler_name: short_type_name::<F>(),
             tags: self.tags.clone(),
+            deps,
+            guards: self.guards.clone(),
         });
         self
     }
@@ -169,6 +256,9 @@ impl Router {
             let mut tags = self.tags.clone();
             tags.append(&mut route.tags);
             route.tags = tags;
+            let mut guards = self.guards.clone();
+            guards.append(&mut route.guards);
+            route.guards = guards;
             self.routes.push(route);
         }
         self

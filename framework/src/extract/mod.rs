@@ -98,7 +98,23 @@ pub(crate) fn conform_params<T: Input>(
 }
 
 fn finish<T: Input>(value: Value, loc: &[LocItem]) -> Result<T, RequestValidationError> {
-    let parsed: T = serde_path_to_error::deserialize(&value).map_err(|e| {
+    // The conformed value nearly always fits: deserialise plainly, and only retrace
+    // the path (which costs a wrapper per node) to locate a failure.
+    let parsed: T = match T::deserialize(&value) {
+        Ok(parsed) => parsed,
+        Err(_) => locate_serde_error::<T>(&value, loc)?,
+    };
+    parsed.validate().map_err(|errors| {
+        RequestValidationError::new(from_validator_errors(&errors, loc, &value))
+    })?;
+    Ok(parsed)
+}
+
+fn locate_serde_error<T: Input>(
+    value: &Value,
+    loc: &[LocItem],
+) -> Result<T, RequestValidationError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         // The schema accepted the value but serde did not: the schema is less strict
         // than the type (e.g. a custom Deserialize). Report it where serde failed.
         let mut at: Vec<LocItem> = loc.to_vec();
@@ -112,7 +128,7 @@ fn finish<T: Input>(value: Value, loc: &[LocItem]) -> Result<T, RequestValidatio
                 serde_path_to_error::Segment::Unknown => {}
             }
         }
-        let input = lookup(&value, &at[loc.len()..])
+        let input = lookup(value, &at[loc.len()..])
             .cloned()
             .unwrap_or(Value::Null);
         RequestValidationError::new(vec![FieldError::value_error(
@@ -120,11 +136,7 @@ fn finish<T: Input>(value: Value, loc: &[LocItem]) -> Result<T, RequestValidatio
             e.inner().to_string(),
             input,
         )])
-    })?;
-    parsed.validate().map_err(|errors| {
-        RequestValidationError::new(from_validator_errors(&errors, loc, &value))
-    })?;
-    Ok(parsed)
+    })
 }
 
 fn lookup<'v>(value: &'v Value, path: &[LocItem]) -> Option<&'v Value> {

@@ -53,6 +53,7 @@ pub(crate) fn build_document(info: &ApiInfo, routes: &[RouteDef], format: ErrorF
     let mut paths: apistos::IndexMap<String, PathItem> = apistos::IndexMap::new();
     let mut schemas: BTreeMap<String, ReferenceOr<ApistosSchema>> = BTreeMap::new();
     let mut operation_ids: HashSet<String> = HashSet::new();
+    let mut security_schemes = BTreeMap::new();
 
     for route in routes {
         let (Some(op), Some(op_type)) = (&route.operation, operation_type(&route.method)) else {
@@ -73,10 +74,14 @@ pub(crate) fn build_document(info: &ApiInfo, routes: &[RouteDef], format: ErrorF
         op.operation_id = Some(unique_id(&mut operation_ids, base_id, op_type, &doc_path));
 
         name_path_parameters(&mut op.parameters, &doc_path);
+        document_dependencies(&mut op, route, &mut security_schemes);
 
         for component in &route.components {
             for (name, schema) in &component.schemas {
                 merge_schema(&mut schemas, name, schema, &route.path);
+            }
+            for (name, scheme) in &component.security_schemes {
+                security_schemes.insert(name.clone(), scheme.clone());
             }
         }
         paths
@@ -100,6 +105,7 @@ pub(crate) fn build_document(info: &ApiInfo, routes: &[RouteDef], format: ErrorF
         },
         components: Some(apistos::components::Components {
             schemas,
+            security_schemes,
             ..Default::default()
         }),
         ..Default::default()
@@ -109,6 +115,56 @@ pub(crate) fn build_document(info: &ApiInfo, routes: &[RouteDef], format: ErrorF
     document_errors(&mut doc, format);
     tidy(&mut doc);
     doc
+}
+
+/// Adds what the route's dependencies (its own and its routers') bring: parameters and
+/// security of router-level ones (apistos documents the handler's own), and the
+/// error statuses of all. Parameters read by several dependencies appear once.
+fn document_dependencies(
+    op: &mut apistos::paths::Operation,
+    route: &RouteDef,
+    schemes: &mut BTreeMap<String, ReferenceOr<apistos::security::SecurityScheme>>,
+) {
+    let mut statuses = route.deps.statuses.clone();
+    for guard in &route.guards {
+        op.parameters
+            .extend(guard.parameters.iter().cloned().map(ReferenceOr::Object));
+        for (name, scheme) in &guard.securities {
+            schemes.insert(name.clone(), ReferenceOr::Object(scheme.clone()));
+        }
+        if let Some(name) = &guard.security_name {
+            let present = op
+                .security
+                .iter()
+                .any(|r| r.requirements.contains_key(name));
+            if !present {
+                let mut requirement = apistos::security::SecurityRequirement::default();
+                requirement.requirements.insert(name.clone(), Vec::new());
+                op.security.push(requirement);
+            }
+        }
+        statuses.extend(&guard.docs.statuses);
+    }
+    let mut seen = HashSet::new();
+    op.parameters.retain(|p| match p {
+        ReferenceOr::Object(p) => seen.insert((p.name.clone(), format!("{:?}", p._in))),
+        ReferenceOr::Reference { .. } => true,
+    });
+    for status in statuses {
+        let reason = actix_web::http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Error");
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| {
+                ReferenceOr::Object(apistos::paths::Response {
+                    description: reason.to_owned(),
+                    ..Default::default()
+                })
+            });
+    }
 }
 
 /// Cosmetics the generators leave behind: `$schema` inside embedded schemas, leading

@@ -29,6 +29,7 @@ pub(crate) fn compile(schema: &Value) -> Shape {
     Shape {
         nodes: c.nodes,
         root,
+        fields: Default::default(),
     }
 }
 

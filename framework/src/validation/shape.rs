@@ -29,6 +29,9 @@ pub(crate) type NodeId = usize;
 pub struct Shape {
     pub(crate) nodes: Vec<Node>,
     pub(crate) root: NodeId,
+    /// [`object_fields`](Shape::object_fields), computed on first use: extractors of
+    /// text sources ask for it on every request.
+    pub(crate) fields: OnceLock<Option<Vec<FieldInfo>>>,
 }
 
 /// One property of an object-shaped root, for extractors of text sources.
@@ -175,7 +178,13 @@ impl Shape {
 
     /// If the root is an object: its properties in declaration order, each saying
     /// whether it is a list and whether it is required.
-    pub fn object_fields(&self) -> Option<Vec<FieldInfo>> {
+    pub fn object_fields(&self) -> Option<&[FieldInfo]> {
+        self.fields
+            .get_or_init(|| self.compute_object_fields())
+            .as_deref()
+    }
+
+    fn compute_object_fields(&self) -> Option<Vec<FieldInfo>> {
         let Kind::Object(obj) = &self.nodes[self.settle(self.root)?].kind else {
             return None;
         };
@@ -343,7 +352,8 @@ mod tests {
             "required": ["q"],
             "$defs": {"Ids": {"type": "array", "items": {"type": "integer"}}}
         });
-        let fields = Shape::compile(&schema).object_fields().unwrap();
+        let shape = Shape::compile(&schema);
+        let fields = shape.object_fields().unwrap();
         let flags: Vec<_> = fields
             .iter()
             .map(|f| (f.name.as_str(), f.is_array, f.required))
