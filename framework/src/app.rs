@@ -289,7 +289,8 @@ impl App {
             cfg.app_data(self.overrides.clone());
         }
         for (path, app) in &self.mounts {
-            let app = app.clone();
+            let mut app = app.clone();
+            app.mount_prefix = format!("{}{path}", self.mount_prefix);
             cfg.service(web::scope(path).configure(move |c| app.configure(c)));
         }
         register_routes(cfg, &self.all_routes());
@@ -308,7 +309,7 @@ impl App {
             );
             let mut pages = docs.clone();
             pages.openapi_url = format!("{}{}", self.mount_prefix, docs.openapi_url);
-            crate::openapi::ui::configure(cfg, &pages);
+            crate::openapi::ui::configure_under(cfg, &pages, &self.mount_prefix);
         }
     }
 

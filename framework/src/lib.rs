@@ -53,6 +53,9 @@
 #![warn(missing_docs)]
 
 mod app;
+pub mod auth;
+pub mod db;
+mod di;
 mod error;
 mod extract;
 mod health;
@@ -66,6 +69,7 @@ pub mod testing;
 pub mod validation;
 
 pub use app::{App, DEFAULT_BODY_LIMIT};
+pub use di::{Dep, Needs, Outcome, Provide, RequestScope, State};
 pub use error::{ErrorFormat, FieldError, HttpError, LocItem, RequestValidationError};
 pub use extract::{
     Cookie, Form, Header, Input, Json, Multipart, MultipartLimits, Path, Query, UploadFile,

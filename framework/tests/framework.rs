@@ -314,6 +314,22 @@ async fn routers_prefix_tag_include_and_mount() {
     let sub_doc: Value = client.get("/v1/openapi.json").send().await.json();
     assert_eq!(sub_doc["info"]["title"], "sub");
     assert!(sub_doc["paths"]["/missing"].is_object());
+
+    // The mounted app's docs pages point at its own document and assets, which load.
+    let page = client.get("/v1/docs").send().await.text();
+    assert!(page.contains("\"/v1/openapi.json\""), "{page}");
+    assert!(page.contains("/v1/docs/swagger-ui-bundle.js"), "{page}");
+    for page_path in ["/v1/docs", "/v1/redoc", "/v1/scalar"] {
+        let page = client.get(page_path).send().await.text();
+        let assets: Vec<&str> = page
+            .split(['"', '?'])
+            .filter(|s| s.starts_with("/v1/") && s.ends_with(".js"))
+            .collect();
+        assert!(!assets.is_empty(), "{page}");
+        for asset in assets {
+            assert_eq!(client.get(asset).send().await.status(), 200, "{asset}");
+        }
+    }
 }
 
 #[actix_web::test]

@@ -94,8 +94,15 @@ impl Default for DocsConfig {
 /// let _app = App::new().configure(|cfg| configure(cfg, &docs));
 /// ```
 pub fn configure(cfg: &mut web::ServiceConfig, docs: &DocsConfig) {
+    configure_under(cfg, docs, "");
+}
+
+/// [`configure`] for an app mounted under `prefix`: routes are registered as usual
+/// (inside the mount's scope), the pages link their assets under the prefix.
+pub(crate) fn configure_under(cfg: &mut web::ServiceConfig, docs: &DocsConfig, prefix: &str) {
+    let seen = |base: &str| format!("{prefix}{base}");
     if let Some(base) = docs.swagger_ui.as_deref().map(base_path) {
-        add_page(cfg, &base, swagger_page(docs, &base));
+        add_page(cfg, &base, swagger_page(docs, &seen(&base)));
         let assets = swagger_ui_dist::ApiDefinition {
             uri_prefix: String::new(),
             // The crate also routes this URI; aim it at its index route,
@@ -110,14 +117,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, docs: &DocsConfig) {
         );
     }
     if let Some(base) = docs.redoc.as_deref().map(base_path) {
-        add_page(cfg, &base, redoc_page(docs, &base));
+        add_page(cfg, &base, redoc_page(docs, &seen(&base)));
         cfg.service(web::scope(&base).wrap_fn(cache_policy).route(
             "/redoc.standalone.js",
             web::get().to(|| async { REDOC_JS.response() }),
         ));
     }
     if let Some(base) = docs.scalar.as_deref().map(base_path) {
-        add_page(cfg, &base, scalar_page(docs, &base));
+        add_page(cfg, &base, scalar_page(docs, &seen(&base)));
         cfg.service(web::scope(&base).wrap_fn(cache_policy).route(
             "/scalar.js",
             web::get().to(|| async { SCALAR_JS.response() }),
