@@ -176,7 +176,10 @@ const DOCUMENTED_HTTP_ERRORS: &[(u16, &str)] = &[
     (403, "Forbidden"),
     (404, "Not Found"),
     (409, "Conflict"),
+    (413, "Content Too Large"),
+    (415, "Unsupported Media Type"),
     (429, "Too Many Requests"),
+    (503, "Service Unavailable"),
 ];
 
 impl ApiErrorComponent for HttpError {

@@ -63,6 +63,7 @@ mod middleware;
 pub mod openapi;
 mod response;
 mod routing;
+pub mod security;
 pub mod settings;
 pub mod telemetry;
 pub mod testing;
@@ -81,6 +82,7 @@ pub use routing::Router;
 
 /// Re-exports of the crates whose derives and macros user code needs.
 pub mod reexports {
+    pub use actix_web;
     pub use apistos;
     pub use schemars;
     pub use serde;

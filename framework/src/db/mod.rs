@@ -32,6 +32,7 @@
 
 mod actor;
 mod handle;
+mod request;
 mod settings;
 pub mod testing;
 
@@ -42,6 +43,7 @@ use std::fmt;
 
 pub use actor::DbActor;
 pub use handle::Database;
+pub use request::{Db, Tx};
 pub use sea_orm;
 pub use sea_orm_migration;
 use serde::Serialize;

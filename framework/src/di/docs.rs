@@ -110,3 +110,17 @@ fn short_name<T>() -> &'static str {
     let base = full.split('<').next().unwrap_or(full);
     base.rsplit("::").next().unwrap_or(base)
 }
+
+/// Called by extractors' documentation: records error statuses they can answer with
+/// (e.g. 401 for a missing credential).
+pub(crate) fn declare_statuses(statuses: &[u16]) {
+    COLLECTOR.with(|c| {
+        if let Some(collector) = c.borrow_mut().as_mut() {
+            for status in statuses {
+                if !collector.docs.statuses.contains(status) {
+                    collector.docs.statuses.push(*status);
+                }
+            }
+        }
+    });
+}

@@ -40,7 +40,7 @@ use apistos::{
 };
 use tokio::sync::OnceCell;
 
-pub(crate) use docs::{DependencyDocs, collect};
+pub(crate) use docs::{DependencyDocs, collect, declare_statuses};
 pub use needs::Needs;
 pub(crate) use overrides::Overrides;
 pub(crate) use scope::{DeferredBody, finish_scope};
@@ -211,4 +211,83 @@ impl<T: Provide> ApiComponent for Dep<T> {
     fn parameters(oas: OpenApiVersion, _: Option<String>) -> Vec<Parameter> {
         docs::visit::<T, _>(T::ERRORS, || T::Needs::parameters(oas))
     }
+}
+
+/// Makes a [`Provide`] type a handler parameter by itself, without `Dep<...>`
+/// around it (FastAPI's `user: User = Depends(get_current_user)`): it is resolved,
+/// cached and documented exactly as `Dep<T>` is.
+///
+/// ```
+/// use apiarist::{Provide, injectable, prelude::*};
+///
+/// #[derive(Debug, Clone)]
+/// struct RequestStart(std::time::Instant);
+///
+/// impl Provide for RequestStart {
+///     type Needs = ();
+///     async fn provide(_: ()) -> Result<Self, actix_web::Error> {
+///         Ok(RequestStart(std::time::Instant::now()))
+///     }
+/// }
+/// injectable!(RequestStart);
+///
+/// /// How long did this take?
+/// #[api_operation(summary = "Elapsed")]
+/// async fn elapsed(start: RequestStart) -> Json<u128> {
+///     Json(start.0.elapsed().as_nanos())
+/// }
+/// # let _ = Router::new().get("/elapsed", elapsed);
+/// ```
+#[macro_export]
+macro_rules! injectable {
+    ($ty:ty) => {
+        impl $crate::reexports::actix_web::FromRequest for $ty {
+            type Error = $crate::reexports::actix_web::Error;
+            type Future = ::std::pin::Pin<
+                ::std::boxed::Box<dyn ::std::future::Future<Output = ::std::result::Result<Self, Self::Error>>>,
+            >;
+
+            fn from_request(
+                req: &$crate::reexports::actix_web::HttpRequest,
+                payload: &mut $crate::reexports::actix_web::dev::Payload,
+            ) -> Self::Future {
+                let dep = <$crate::Dep<$ty> as $crate::reexports::actix_web::FromRequest>::from_request(req, payload);
+                ::std::boxed::Box::pin(async move { dep.await.map($crate::Dep::into_inner) })
+            }
+        }
+
+        impl $crate::reexports::apistos::ApiComponent for $ty {
+            fn child_schemas(
+                v: $crate::reexports::apistos::OpenApiVersion,
+            ) -> ::std::vec::Vec<(
+                ::std::string::String,
+                $crate::reexports::apistos::reference_or::ReferenceOr<$crate::reexports::apistos::ApistosSchema>,
+            )> {
+                <$crate::Dep<$ty> as $crate::reexports::apistos::ApiComponent>::child_schemas(v)
+            }
+            fn schema(
+                v: $crate::reexports::apistos::OpenApiVersion,
+            ) -> ::std::option::Option<(
+                ::std::string::String,
+                $crate::reexports::apistos::reference_or::ReferenceOr<$crate::reexports::apistos::ApistosSchema>,
+            )> {
+                <$crate::Dep<$ty> as $crate::reexports::apistos::ApiComponent>::schema(v)
+            }
+            fn securities() -> ::std::collections::BTreeMap<
+                ::std::string::String,
+                $crate::reexports::apistos::security::SecurityScheme,
+            > {
+                <$crate::Dep<$ty> as $crate::reexports::apistos::ApiComponent>::securities()
+            }
+            fn security_requirement_name() -> ::std::option::Option<::std::string::String> {
+                <$crate::Dep<$ty> as $crate::reexports::apistos::ApiComponent>::security_requirement_name()
+            }
+            fn parameters(
+                v: $crate::reexports::apistos::OpenApiVersion,
+                d: ::std::option::Option<::std::string::String>,
+            ) -> ::std::vec::Vec<$crate::reexports::apistos::paths::Parameter> {
+                <$crate::Dep<$ty> as $crate::reexports::apistos::ApiComponent>::parameters(v, d)
+            }
+        }
+    };
 }
