@@ -231,7 +231,8 @@ impl App {
                 docs.merge(&guard.docs);
             }
             for (id, name, chain) in &docs.states {
-                if !self.states.contains(id) {
+                let routed = route.states.iter().any(|s| s.type_id == *id);
+                if !self.states.contains(id) && !routed {
                     let through = if chain.is_empty() {
                         String::new()
                     } else {
@@ -361,6 +362,46 @@ impl App {
         crate::telemetry::init();
         actix_web::rt::System::new().block_on(self.serve(&settings.host, settings.port))
     }
+
+    /// Like [`run`](Self::run), for an app that needs the actix system to exist
+    /// before it can be built (it starts actors: a `Database`, an `Auth`): `build`
+    /// runs inside the system, and a start-up error it returns ends the process
+    /// with its message.
+    ///
+    /// ```no_run
+    /// use apiarist::{App, db::{Database, DbSettings}};
+    /// # struct Migrator;
+    /// # impl apiarist::db::sea_orm_migration::MigratorTrait for Migrator {
+    /// #     fn migrations() -> Vec<Box<dyn apiarist::db::sea_orm_migration::MigrationTrait>> { vec![] }
+    /// # }
+    ///
+    /// fn main() -> std::io::Result<()> {
+    ///     App::run_with(|| async {
+    ///         let db = Database::start::<Migrator>(DbSettings::from_env("notes.db")?);
+    ///         Ok(App::new("notes").state(db))
+    ///     })
+    /// }
+    /// ```
+    pub fn run_with<F, Fut, E>(build: F) -> std::io::Result<()>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<App, E>>,
+        E: std::fmt::Display,
+    {
+        let settings = crate::settings::ServerSettings::from_env().unwrap_or_else(|e| {
+            eprintln!("{e}");
+            std::process::exit(2);
+        });
+        crate::telemetry::init();
+        actix_web::rt::System::new().block_on(async move {
+            let app = build().await.unwrap_or_else(|e| {
+                tracing::error!("start-up failed: {e}");
+                eprintln!("start-up failed: {e}");
+                std::process::exit(2);
+            });
+            app.serve(&settings.host, settings.port).await
+        })
+    }
 }
 
 /// Groups routes by path into resources; answers 405 JSON (with `Allow`) for a known
@@ -383,6 +424,13 @@ fn register_routes(cfg: &mut web::ServiceConfig, routes: &[RouteDef]) {
             patterns.push(bare.to_owned());
         }
         let mut resource = web::resource(patterns);
+        let mut attached = Vec::new();
+        for state in same_path.iter().flat_map(|r| &r.states) {
+            if !attached.contains(&state.type_id) {
+                attached.push(state.type_id);
+                resource = (state.attach)(resource);
+            }
+        }
         for route in same_path {
             resource = resource.route(with_guards((route.factory)(), &route.guards));
         }

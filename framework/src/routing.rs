@@ -11,7 +11,7 @@
 //! app once per worker thread: the same [`Router`] must be able to produce its services
 //! many times.
 
-use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc};
+use std::{any::TypeId, collections::BTreeMap, future::Future, pin::Pin, sync::Arc};
 
 use actix_web::{FromRequest, Handler, HttpRequest, Responder, http::Method};
 use apistos::{
@@ -27,6 +27,13 @@ use crate::di::{Dep, DependencyDocs, Provide, collect};
 pub(crate) type RouteFactory = Arc<dyn Fn() -> actix_web::Route + Send + Sync>;
 
 type GuardFuture = Pin<Box<dyn Future<Output = Result<(), actix_web::Error>>>>;
+
+/// State attached to a router's routes: its type, and how to add it to a resource.
+#[derive(Clone)]
+pub(crate) struct RouteState {
+    pub(crate) type_id: TypeId,
+    pub(crate) attach: Arc<dyn Fn(actix_web::Resource) -> actix_web::Resource + Send + Sync>,
+}
 
 /// A dependency required by a router or app for each of its routes.
 #[derive(Clone)]
@@ -72,6 +79,8 @@ pub(crate) struct RouteDef {
     /// Dependencies required by the routers (and app) the route belongs to,
     /// outermost first.
     pub(crate) guards: Vec<Guard>,
+    /// State of the routers the route belongs to (innermost first, so it wins).
+    pub(crate) states: Vec<RouteState>,
 }
 
 impl std::fmt::Debug for RouteDef {
@@ -108,7 +117,16 @@ pub struct Router {
     prefix: String,
     tags: Vec<String>,
     guards: Vec<Guard>,
+    states: Vec<RouteState>,
     routes: Vec<RouteDef>,
+}
+
+impl std::fmt::Debug for RouteState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteState")
+            .field("type_id", &self.type_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Guard {
@@ -184,6 +202,44 @@ impl Router {
         self
     }
 
+    /// Shares `state` with the handlers and dependencies of this router's routes, those
+    /// added before and after, as `State<T>` (or `web::Data<T>`). It takes precedence
+    /// over app state of the same type, so two services composed into one app can each
+    /// bring their own `Database`.
+    ///
+    /// ```
+    /// use apiarist::{State, prelude::*};
+    ///
+    /// #[derive(Debug)]
+    /// struct Greeting(&'static str);
+    ///
+    /// /// Greet.
+    /// #[api_operation(summary = "Greet")]
+    /// async fn greet(greeting: State<Greeting>) -> Json<&'static str> {
+    ///     Json(greeting.0)
+    /// }
+    ///
+    /// let en = Router::with_prefix("/en").state(Greeting("hello")).get("/", greet);
+    /// let fr = Router::with_prefix("/fr").state(Greeting("bonjour")).get("/", greet);
+    /// App::new("greeter").include(en).include(fr).check().unwrap();
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(self, state: T) -> Self {
+        self.state_data(actix_web::web::Data::new(state))
+    }
+
+    /// Like [`state`](Self::state), for an existing `web::Data<T>`.
+    pub fn state_data<T: Send + Sync + 'static>(mut self, data: actix_web::web::Data<T>) -> Self {
+        let state = RouteState {
+            type_id: TypeId::of::<T>(),
+            attach: Arc::new(move |resource| resource.app_data(data.clone())),
+        };
+        for route in &mut self.routes {
+            route.states.push(state.clone());
+        }
+        self.states.push(state);
+        self
+    }
+
     /// Adds a tag to every route of this router (and of routers it includes later).
     pub fn tag(mut self, tag: &str) -> Self {
         self.tags.push(tag.to_owned());
@@ -224,6 +280,7 @@ impl Router {
             tags: self.tags.clone(),
             deps,
             guards: self.guards.clone(),
+            states: self.states.clone(),
         });
         self
     }
@@ -259,6 +316,7 @@ impl Router {
             let mut guards = self.guards.clone();
             guards.append(&mut route.guards);
             route.guards = guards;
+            route.states.extend(self.states.iter().cloned());
             self.routes.push(route);
         }
         self

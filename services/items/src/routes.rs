@@ -1,10 +1,12 @@
 //! The items service's HTTP routes.
 
-use actix_web::web;
-use apiarist::prelude::*;
+use apiarist::{
+    db::{Db, Tx},
+    prelude::*,
+};
 use shared_models::items::{ItemCreate, ItemResponse};
 
-use crate::models::{ItemFilter, ItemStore};
+use crate::models::{self, ItemFilter};
 
 /// The API root.
 ///
@@ -84,13 +86,13 @@ pub async fn get_model(path: Path<ModelPath>) -> Json<ModelResponse> {
 /// Create an item.
 ///
 /// Stores the item and returns it as the API shows it.
-#[api_operation(tag = "items", summary = "Create an item")]
+#[api_operation(tag = "items", summary = "Create an item", error_code = 503)]
 pub async fn create_item(
-    store: web::Data<ItemStore>,
+    tx: Tx,
     item: Json<ItemCreate>,
-) -> Created<ItemResponse> {
-    let row = store.create(item.into_inner());
-    Created(ItemResponse::from(&row))
+) -> Result<Created<ItemResponse>, HttpError> {
+    let row = models::create(&*tx, item.into_inner()).await?;
+    Ok(Created(ItemResponse::from(&row)))
 }
 
 /// Query of `GET /items/`.
@@ -117,19 +119,20 @@ fn default_limit() -> i64 {
 /// List items.
 ///
 /// Pages through the catalogue, optionally filtered by name and stock.
-#[api_operation(tag = "items", summary = "List items")]
+#[api_operation(tag = "items", summary = "List items", error_code = 503)]
 pub async fn list_items(
-    store: web::Data<ItemStore>,
+    db: Db,
     query: Query<ListItemsQuery>,
-) -> Json<Vec<ItemResponse>> {
+) -> Result<Json<Vec<ItemResponse>>, HttpError> {
     let query = query.into_inner();
     let filter = ItemFilter {
-        skip: usize::try_from(query.skip).unwrap_or(0),
-        limit: usize::try_from(query.limit).unwrap_or(0),
+        skip: u64::try_from(query.skip).unwrap_or(0),
+        limit: u64::try_from(query.limit).unwrap_or(0),
         search: query.search,
         in_stock: query.in_stock,
     };
-    Json(store.list(&filter).iter().map(ItemResponse::from).collect())
+    let rows = models::list(&*db, &filter).await?;
+    Ok(Json(rows.iter().map(ItemResponse::from).collect()))
 }
 
 /// Path of `GET /items/{item_id}`.
@@ -144,14 +147,16 @@ pub struct ItemPath {
 /// Read an item.
 ///
 /// Answers 404 with an `X-Error` header when there is no such item.
-#[api_operation(tag = "items", summary = "Read an item", error_code = 404)]
-pub async fn get_item(
-    store: web::Data<ItemStore>,
-    path: Path<ItemPath>,
-) -> Result<Json<ItemResponse>, HttpError> {
+#[api_operation(
+    tag = "items",
+    summary = "Read an item",
+    error_code = 404,
+    error_code = 503
+)]
+pub async fn get_item(db: Db, path: Path<ItemPath>) -> Result<Json<ItemResponse>, HttpError> {
     let id = path.item_id;
-    store
-        .get(id)
+    models::find(&*db, id)
+        .await?
         .map(|row| Json(ItemResponse::from(&row)))
         .ok_or_else(|| {
             HttpError::not_found(format!("Item with id {id} not found"))

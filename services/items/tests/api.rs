@@ -2,11 +2,33 @@
 //! test per behaviour of the contract. Expected bodies are what FastAPI answers for
 //! the same requests.
 
-use apiarist::testing::{TestClient, TestResponse};
+use apiarist::{
+    db::testing::TestDatabase,
+    testing::{TestClient, TestResponse},
+};
 use serde_json::{Value, json};
 
-async fn client() -> TestClient {
-    TestClient::new(items::app()).await
+/// A client of the items app on a fresh database: PostgreSQL when `DATABASE_URL`
+/// is set (as in CI), a SQLite file otherwise. (`tests/storage.rs` runs on both.)
+struct Client {
+    client: TestClient,
+    _db: TestDatabase,
+}
+
+impl std::ops::Deref for Client {
+    type Target = TestClient;
+    fn deref(&self) -> &TestClient {
+        &self.client
+    }
+}
+
+async fn client() -> Client {
+    let test_db = TestDatabase::postgres_from_env().unwrap_or_else(TestDatabase::sqlite);
+    let db = test_db.connect::<items::Migrator>().await;
+    Client {
+        client: TestClient::new(items::app(db)).await,
+        _db: test_db,
+    }
 }
 
 async fn create(client: &TestClient, body: Value) -> TestResponse {
@@ -25,7 +47,7 @@ async fn test_read_root() {
 #[actix_web::test]
 async fn test_create_item() {
     let res = create(
-        &client().await,
+        &*client().await,
         json!({"name": "Test Widget", "price": 9.99}),
     )
     .await;
@@ -37,7 +59,7 @@ async fn test_create_item() {
 
 #[actix_web::test]
 async fn test_create_item_invalid() {
-    let res = create(&client().await, json!({"name": "", "price": -5})).await;
+    let res = create(&*client().await, json!({"name": "", "price": -5})).await;
     assert_eq!(res.status(), 422);
     assert_eq!(
         res.json::<Value>(),
@@ -98,7 +120,7 @@ async fn model_names_are_restricted_to_the_enum() {
 #[actix_web::test]
 async fn created_item_has_exactly_the_response_fields() {
     let res = create(
-        &client().await,
+        &*client().await,
         json!({"name": "Lamp", "description": "bright", "price": 10.0, "tax": 2.5, "tags": ["home"], "stock": 0}),
     )
     .await;
@@ -133,7 +155,7 @@ async fn created_item_has_exactly_the_response_fields() {
 
 #[actix_web::test]
 async fn defaults_apply_and_tax_is_optional() {
-    let item: Value = create(&client().await, json!({"name": "Pen", "price": 1.5}))
+    let item: Value = create(&*client().await, json!({"name": "Pen", "price": 1.5}))
         .await
         .json();
     assert_eq!(item["price_with_tax"], Value::Null);
@@ -148,7 +170,7 @@ async fn defaults_apply_and_tax_is_optional() {
 #[actix_web::test]
 async fn every_body_error_is_reported_at_once() {
     let res = create(
-        &client().await,
+        &*client().await,
         json!({"name": "x", "price": "abc", "tags": "t", "stock": 1.5}),
     )
     .await;
@@ -166,7 +188,7 @@ async fn every_body_error_is_reported_at_once() {
 #[actix_web::test]
 async fn missing_fields_and_bounds() {
     let res = create(
-        &client().await,
+        &*client().await,
         json!({"description": "d".repeat(501), "price": 2_000_000, "tax": -1}),
     )
     .await;

@@ -7,6 +7,7 @@
 //! first use. Without Python or network they are skipped, except in CI (`CI=true`),
 //! where a missing tool is a failure.
 
+use apiarist::db::{Database, testing::TestDatabase};
 use std::{
     net::TcpListener,
     path::{Path, PathBuf},
@@ -73,7 +74,9 @@ fn tools() -> Option<PathBuf> {
 #[test]
 fn openapi_document_is_valid() {
     let Some(venv) = tools() else { return };
-    let doc = items::app().openapi();
+    let test_db = TestDatabase::sqlite();
+    let doc = actix_web::rt::System::new()
+        .block_on(async { items::app(test_db.connect::<items::Migrator>().await).openapi() });
     let file = std::env::temp_dir().join(format!("items-openapi-{}.json", std::process::id()));
     std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     let out = Command::new(venv.join("bin/openapi-spec-validator"))
@@ -100,8 +103,15 @@ fn free_port() -> u16 {
 fn schemathesis_finds_no_contract_violation() {
     let Some(venv) = tools() else { return };
     let port = free_port();
+    let test_db = TestDatabase::sqlite();
+    let settings = test_db.settings();
     std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(items::app().serve("127.0.0.1", port))
+        actix_web::rt::System::new().block_on(async move {
+            let db = Database::connect::<items::Migrator>(settings)
+                .await
+                .expect("test database");
+            items::app(db).serve("127.0.0.1", port).await
+        })
     });
     let base = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
