@@ -62,6 +62,7 @@ pub struct App {
     /// App state registered so far, for the start-up check of `State<T>` needs.
     states: Vec<TypeId>,
     overrides: Overrides,
+    ready_checks: crate::health::ReadinessChecks,
 }
 
 impl std::fmt::Debug for App {
@@ -100,6 +101,7 @@ impl App {
             document: Arc::default(),
             states: Vec::new(),
             overrides: Overrides::default(),
+            ready_checks: Default::default(),
         }
     }
 
@@ -188,6 +190,14 @@ impl App {
     pub fn depends<T: Provide>(mut self) -> Self {
         self.router = self.router.depends::<T>();
         self.document = Arc::default();
+        self
+    }
+
+    /// Adds a database `GET /readyz` must find answering, under `name` (for apps
+    /// that compose several services, each with its own database). Without any,
+    /// `/readyz` checks the app's `Database` state, if it has one.
+    pub fn ready_check(mut self, name: &str, db: crate::db::Database) -> Self {
+        self.ready_checks.0.push((name.to_owned(), db));
         self
     }
 
@@ -288,6 +298,9 @@ impl App {
         cfg.app_data(web::PayloadConfig::new(self.body_limit));
         if !self.overrides.0.is_empty() {
             cfg.app_data(self.overrides.clone());
+        }
+        if !self.ready_checks.0.is_empty() {
+            cfg.app_data(self.ready_checks.clone());
         }
         for (path, app) in &self.mounts {
             let mut app = app.clone();

@@ -34,7 +34,15 @@ pub struct Ready {
     pub status: String,
     /// The database's backend (`sqlite`, `postgres`), when the service has one.
     pub database: Option<String>,
+    /// Every named check, when the app registered several
+    /// ([`App::ready_check`](crate::App::ready_check)): name → backend.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub checks: std::collections::BTreeMap<String, String>,
 }
+
+/// Databases `/readyz` pings, by name (see [`App::ready_check`](crate::App::ready_check)).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReadinessChecks(pub(crate) Vec<(String, Database)>);
 
 /// Readiness probe.
 ///
@@ -42,10 +50,35 @@ pub struct Ready {
 /// and 503 `{"detail": {"status": "unavailable", "reason": ...}}` when it does not.
 #[api_operation(tag = "health", summary = "Readiness probe", error_code = 503)]
 pub(crate) async fn readyz(req: HttpRequest) -> Result<Json<Ready>, HttpError> {
+    if let Some(checks) = req.app_data::<ReadinessChecks>() {
+        let mut ready = std::collections::BTreeMap::new();
+        for (name, db) in &checks.0 {
+            let readiness = db.ready().await;
+            let backend = readiness.backend.as_str().to_owned();
+            if !readiness.ready {
+                return Err(HttpError::new(
+                    503,
+                    serde_json::json!({
+                        "status": "unavailable",
+                        "check": name,
+                        "database": backend,
+                        "reason": readiness.reason.unwrap_or_else(|| "not ready".to_owned()),
+                    }),
+                ));
+            }
+            ready.insert(name.clone(), backend);
+        }
+        return Ok(Json(Ready {
+            status: "ready".to_owned(),
+            database: None,
+            checks: ready,
+        }));
+    }
     let Some(db) = req.app_data::<web::Data<Database>>() else {
         return Ok(Json(Ready {
             status: "ready".to_owned(),
             database: None,
+            checks: Default::default(),
         }));
     };
     let readiness = db.ready().await;
@@ -54,6 +87,7 @@ pub(crate) async fn readyz(req: HttpRequest) -> Result<Json<Ready>, HttpError> {
         Ok(Json(Ready {
             status: "ready".to_owned(),
             database: Some(backend),
+            checks: Default::default(),
         }))
     } else {
         Err(HttpError::new(

@@ -182,3 +182,28 @@ fn a_route_needing_the_database_without_one_is_a_start_up_error() {
     assert!(problem.contains("Database"), "{problem}");
     assert!(problem.contains("Tx"), "{problem}");
 }
+
+#[actix_web::test]
+async fn readyz_checks_every_named_database() {
+    let test_db = TestDatabase::sqlite();
+    let good = test_db.connect::<Migrator>().await;
+    let app = App::new("two").ready_check("items", good.clone());
+    let client = TestClient::new(app.clone()).await;
+    let res = client.get("/readyz").send().await;
+    assert_eq!(
+        (res.status(), res.json::<Value>()),
+        (
+            200,
+            json!({"status": "ready", "database": null, "checks": {"items": "sqlite"}})
+        )
+    );
+
+    let mut unreachable = DbSettings::new("postgres://postgres@127.0.0.1:1/none");
+    unreachable.connect_attempts = 1;
+    let bad = Database::start::<Migrator>(unreachable);
+    let client = TestClient::new(app.ready_check("users", bad)).await;
+    let res = client.get("/readyz").send().await;
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json();
+    assert_eq!(body["detail"]["check"], "users", "{body}");
+}
