@@ -391,7 +391,7 @@ impl App {
     /// fn main() -> std::io::Result<()> {
     ///     App::run_with(|| async {
     ///         let db = Database::start::<Migrator>(DbSettings::from_env("notes.db")?);
-    ///         Ok(App::new("notes").state(db))
+    ///         Ok::<_, apiarist::db::DbError>(App::new("notes").state(db))
     ///     })
     /// }
     /// ```

@@ -33,6 +33,5 @@ pub const TOKEN_URL: &str = "/token";
 
 /// `401` with a `WWW-Authenticate` challenge.
 pub(crate) fn unauthorized(detail: &str, challenge: &str) -> HttpError {
-    HttpError::unauthorized(detail.to_owned())
-        .with_header(WWW_AUTHENTICATE.as_str(), challenge)
+    HttpError::unauthorized(detail.to_owned()).with_header(WWW_AUTHENTICATE.as_str(), challenge)
 }
