@@ -365,3 +365,31 @@ fn missing_state_is_a_start_up_error_naming_route_type_and_chain() {
 fn outcome_is_public_and_comparable() {
     assert_ne!(Outcome::Success, Outcome::Failure);
 }
+
+#[actix_web::test]
+async fn an_app_dependency_guards_every_route_but_the_probes_and_docs() {
+    let app = App::new("guarded")
+        .include(Router::new().get("/stats", stats))
+        .depends::<RequireAdmin>();
+    let client = TestClient::new(app).await;
+    assert_eq!(
+        client
+            .get("/stats")
+            .header("x-role", "user")
+            .send()
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        client
+            .get("/stats")
+            .header("x-role", "admin")
+            .send()
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(client.get("/healthz").send().await.status(), 200);
+    assert_eq!(client.get("/openapi.json").send().await.status(), 200);
+}

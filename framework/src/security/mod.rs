@@ -15,9 +15,11 @@
 //!   [`Router::depends`](crate::Router::depends) to protect every route of it.
 
 mod credentials;
+mod form;
 mod identity;
 
 pub use credentials::{ApiKey, ApiKeySource, BasicCredentials, BearerToken, KeyLocation};
+pub use form::OAuth2PasswordForm;
 pub use identity::{Authenticated, RequireRole, RequireScopes, Role, Scopes};
 
 use actix_web::http::header::WWW_AUTHENTICATE;

@@ -18,71 +18,21 @@
 //!
 //! Requested scopes (`scope`) are not granted: this service issues none.
 
-use std::fmt;
-
 use apiarist::{
     State,
-    auth::{Auth, AuthError, IssueToken, dummy_verify_async, verify_password_async},
+    auth::{Auth, IssueToken, dummy_verify_async, verify_password_async},
     db::Db,
     prelude::*,
+    security::OAuth2PasswordForm,
 };
 use shared_models::users::Token;
 
 use crate::{identity::ClientIp, models::queries};
 
-/// The OAuth2 password form (`application/x-www-form-urlencoded`).
-#[derive(Clone, Deserialize, Validate, JsonSchema, ApiComponent)]
-pub struct TokenForm {
-    /// `password`, if sent.
-    #[serde(default)]
-    #[schemars(pattern("^password$"))]
-    pub grant_type: Option<String>,
-    /// The account's username.
-    pub username: String,
-    /// The account's password.
-    pub password: String,
-    /// Space-separated scopes requested (none are granted).
-    #[serde(default)]
-    pub scope: String,
-    /// OAuth2 client id (unused).
-    #[serde(default)]
-    pub client_id: Option<String>,
-    /// OAuth2 client secret (unused).
-    #[serde(default)]
-    pub client_secret: Option<String>,
-}
-
-impl fmt::Debug for TokenForm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenForm")
-            .field("grant_type", &self.grant_type)
-            .field("username", &self.username)
-            .field("scope", &self.scope)
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
-}
-
 /// The one answer to every failed login.
 fn incorrect_credentials() -> HttpError {
     HttpError::unauthorized("Incorrect username or password")
         .with_header("www-authenticate", "Bearer")
-}
-
-/// The auth service's failures as HTTP: a lockout is `429` with `Retry-After`.
-fn auth_error(err: AuthError) -> HttpError {
-    match err {
-        AuthError::Throttled(retry) => HttpError::new(429, retry.to_string())
-            .with_header("retry-after", &retry.seconds().to_string()),
-        AuthError::Unavailable => {
-            tracing::warn!("auth service unavailable");
-            HttpError::new(503, "Authentication service unavailable")
-        }
-        other => {
-            tracing::error!(error = %other, "issuing a token failed");
-            HttpError::new(500, "Internal Server Error")
-        }
-    }
 }
 
 /// Log in for an access token.
@@ -97,17 +47,19 @@ fn auth_error(err: AuthError) -> HttpError {
     error_code = 503
 )]
 pub async fn login(
-    form: Form<TokenForm>,
+    form: Form<OAuth2PasswordForm>,
     client: ClientIp,
     auth: State<Auth>,
     db: Db,
 ) -> Result<Json<Token>, HttpError> {
-    let TokenForm {
+    let OAuth2PasswordForm {
         username, password, ..
     } = form.into_inner();
     let account = username.to_lowercase();
     let ip = client.0;
-    auth.check_login(&account, &ip).await.map_err(auth_error)?;
+    auth.check_login(&account, &ip)
+        .await
+        .map_err(HttpError::from)?;
 
     let found = queries::find_by_username(&*db, &username).await?;
     let verified = match &found {
@@ -119,19 +71,19 @@ pub async fn login(
         _ => {
             auth.record_login_failure(&account, &ip)
                 .await
-                .map_err(auth_error)?;
+                .map_err(HttpError::from)?;
             return Err(incorrect_credentials());
         }
     };
     auth.record_login_success(&account, &ip)
         .await
-        .map_err(auth_error)?;
+        .map_err(HttpError::from)?;
 
     let request = IssueToken {
         roles: user.roles(),
         ..IssueToken::new(user.id.to_string(), Vec::<String>::new())
     };
-    let token = auth.issue_with(request).await.map_err(auth_error)?;
+    let token = auth.issue_with(request).await.map_err(HttpError::from)?;
     Ok(Json(Token::bearer(token)))
 }
 
