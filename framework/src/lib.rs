@@ -59,6 +59,7 @@ mod di;
 mod error;
 mod extract;
 mod health;
+pub mod jobs;
 mod middleware;
 pub mod openapi;
 mod response;
