@@ -54,6 +54,7 @@
 
 mod app;
 pub mod auth;
+mod background;
 pub mod db;
 mod di;
 mod error;
@@ -71,6 +72,7 @@ pub mod testing;
 pub mod validation;
 
 pub use app::{App, DEFAULT_BODY_LIMIT};
+pub use background::{BackgroundTasks, TaskOutcome};
 pub use di::{Dep, Needs, Outcome, Provide, RequestScope, State};
 pub use error::{ErrorFormat, FieldError, HttpError, LocItem, RequestValidationError};
 pub use extract::{
