@@ -1,5 +1,5 @@
 //! The API contract shared between apiarist services: request and response types
-//! (and, as services grow, job payloads and events).
+//! and the payloads of the jobs they send each other.
 //!
 //! A type here is what crosses a service boundary. Stored rows live in each service's
 //! `models` and are converted into these types, so internal columns never leak.
@@ -7,4 +7,5 @@
 #![warn(missing_docs)]
 
 pub mod items;
+pub mod orders;
 pub mod users;

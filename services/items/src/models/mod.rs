@@ -7,4 +7,6 @@
 pub mod item;
 mod queries;
 
-pub use queries::{ItemFilter, count, create, find, list};
+pub use queries::{
+    ItemFilter, ReserveError, count, create, find, list, release_stock, reserve_stock,
+};

@@ -71,6 +71,63 @@ pub async fn list(conn: &impl ConnectionTrait, filter: &ItemFilter) -> Result<Ve
         .await
 }
 
+/// Why stock could not be reserved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReserveError {
+    /// No item with that id.
+    NotFound,
+    /// Fewer units than requested; how many there are.
+    Insufficient {
+        /// Units in stock right now.
+        available: i64,
+    },
+}
+
+/// Takes `quantity` units of item `id` out of stock, atomically: one conditional
+/// decrement (`stock = stock - q WHERE stock >= q`), never read-then-write, so
+/// concurrent reservations cannot oversell.
+pub async fn reserve_stock(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    quantity: i64,
+) -> Result<Result<(), ReserveError>, DbErr> {
+    let Ok(id32) = i32::try_from(id) else {
+        return Ok(Err(ReserveError::NotFound));
+    };
+    let updated = Entity::update_many()
+        .col_expr(Column::Stock, Expr::col(Column::Stock).sub(quantity))
+        .filter(Column::Id.eq(id32))
+        .filter(Column::Stock.gte(quantity))
+        .exec(conn)
+        .await?;
+    if updated.rows_affected == 1 {
+        return Ok(Ok(()));
+    }
+    Ok(Err(match find(conn, id).await? {
+        None => ReserveError::NotFound,
+        Some(row) => ReserveError::Insufficient {
+            available: row.stock,
+        },
+    }))
+}
+
+/// Puts `quantity` units of item `id` back (the compensation of a reservation).
+pub async fn release_stock(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    quantity: i64,
+) -> Result<(), DbErr> {
+    let Ok(id) = i32::try_from(id) else {
+        return Ok(());
+    };
+    Entity::update_many()
+        .col_expr(Column::Stock, Expr::col(Column::Stock).add(quantity))
+        .filter(Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// How many items there are.
 pub async fn count(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
     Entity::find().count(conn).await

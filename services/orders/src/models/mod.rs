@@ -1,0 +1,7 @@
+//! The orders service's data: orders and the notifications about them.
+
+pub mod notification;
+pub mod order;
+mod queries;
+
+pub use queries::{confirm, find, insert, notifications, record_notification};

@@ -1,0 +1,256 @@
+//! Placing and reading orders over HTTP: stock reserved atomically (no oversell under
+//! concurrency), released when the order cannot be written, the seed's 409 body
+//! through the exception handler, and owner-only reads.
+
+use std::time::Duration;
+
+use actix::{Actor, Addr};
+use apiarist::{
+    auth::{
+        Auth, Claims, KeyRing, LoginThrottle, SigningKey, ThrottleConfig, TokenConfig, unix_now,
+    },
+    db::{Database, DbSettings, testing::TestDatabase},
+    testing::TestClient,
+};
+use orders::{OrdersActor, StockError, StockPort};
+use serde_json::{Value, json};
+use shared_models::{
+    items::ItemCreate,
+    orders::{ConfirmOrder, NotifyOrder},
+};
+
+const SECRET: &[u8] = b"the orders tests' secret, long enough";
+
+struct Env {
+    client: TestClient,
+    items: Database,
+    orders: Database,
+    _dbs: (TestDatabase, TestDatabase),
+}
+
+fn fresh() -> TestDatabase {
+    TestDatabase::postgres_from_env().unwrap_or_else(TestDatabase::sqlite)
+}
+
+/// A stock port on the items service's own queries, as the composed stack wires it.
+fn stock_port(items: Database) -> StockPort {
+    let release_db = items.clone();
+    StockPort::new(
+        move |item_id, quantity| {
+            let db = items.clone();
+            async move {
+                let conn = db.conn().await?;
+                Ok(items::models::reserve_stock(&conn, item_id, quantity)
+                    .await?
+                    .map_err(|e| match e {
+                        items::models::ReserveError::NotFound => StockError::NotFound,
+                        items::models::ReserveError::Insufficient { available } => {
+                            StockError::Insufficient { available }
+                        }
+                    }))
+            }
+        },
+        move |item_id, quantity| {
+            let db = release_db.clone();
+            async move {
+                let conn = db.conn().await?;
+                Ok(items::models::release_stock(&conn, item_id, quantity).await?)
+            }
+        },
+    )
+}
+
+fn auth() -> Auth {
+    let ring = KeyRing::new(SigningKey::hs256(SECRET).unwrap(), TokenConfig::default());
+    Auth::start(ring, LoginThrottle::new(ThrottleConfig::default()))
+}
+
+fn token(sub: &str, roles: &[&str]) -> String {
+    let ring = KeyRing::new(SigningKey::hs256(SECRET).unwrap(), TokenConfig::default());
+    let claims = Claims::new(
+        sub,
+        Vec::<String>::new(),
+        unix_now(),
+        Duration::from_secs(600),
+    )
+    .with_roles(roles.iter().copied());
+    format!("Bearer {}", ring.sign(&claims).unwrap())
+}
+
+async fn env_with_orders_db(orders: Database, orders_tdb: TestDatabase) -> Env {
+    let items_tdb = fresh();
+    let items = items_tdb.connect::<items::Migrator>().await;
+    let app = orders::app(orders.clone(), auth(), stock_port(items.clone()));
+    Env {
+        client: TestClient::new(app).await,
+        items,
+        orders,
+        _dbs: (items_tdb, orders_tdb),
+    }
+}
+
+async fn env() -> Env {
+    let orders_tdb = fresh();
+    let orders = orders_tdb.connect::<orders::Migrator>().await;
+    env_with_orders_db(orders, orders_tdb).await
+}
+
+async fn item_with_stock(env: &Env, stock: i64) -> i64 {
+    let conn = env.items.conn().await.unwrap();
+    let item = ItemCreate {
+        name: "Widget".into(),
+        description: None,
+        price: 2.0,
+        tax: None,
+        tags: vec![],
+        stock,
+    };
+    i64::from(items::models::create(&conn, item).await.unwrap().id)
+}
+
+async fn stock_of(env: &Env, id: i64) -> i64 {
+    let conn = env.items.conn().await.unwrap();
+    items::models::find(&conn, id).await.unwrap().unwrap().stock
+}
+
+async fn order(env: &Env, who: &str, item_id: i64, quantity: i64) -> (u16, Value) {
+    let res = env
+        .client
+        .post("/orders/")
+        .header("authorization", &token(who, &[]))
+        .json(&json!({"item_id": item_id, "quantity": quantity}))
+        .send()
+        .await;
+    (res.status(), res.json())
+}
+
+#[actix_web::test]
+async fn an_order_reserves_stock_and_is_pending() {
+    let env = env().await;
+    let item = item_with_stock(&env, 5).await;
+    let (status, body) = order(&env, "7", item, 2).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "pending");
+    assert_eq!(body["item_id"], item);
+    assert_eq!(body["quantity"], 2);
+    assert_eq!(body["owner"], "7");
+    assert_eq!(stock_of(&env, item).await, 3);
+}
+
+#[actix_web::test]
+async fn unknown_items_are_404_and_short_stock_is_the_seed_s_409() {
+    let env = env().await;
+    let item = item_with_stock(&env, 3).await;
+    let (status, body) = order(&env, "7", 9999, 1).await;
+    assert_eq!(
+        (status, body),
+        (404, json!({"detail": "Item 9999 not found"}))
+    );
+    let (status, body) = order(&env, "7", item, 4).await;
+    assert_eq!(
+        (status, body),
+        (
+            409,
+            json!({"error": "insufficient_stock", "detail": format!("Item {item}: requested 4, only 3 available")})
+        )
+    );
+    assert_eq!(
+        stock_of(&env, item).await,
+        3,
+        "a refused order takes nothing"
+    );
+    let (status, _) = order(&env, "7", item, 0).await;
+    assert_eq!(status, 422);
+    let res = env
+        .client
+        .post("/orders/")
+        .json(&json!({"item_id": item, "quantity": 1}))
+        .send()
+        .await;
+    assert_eq!(res.status(), 401);
+}
+
+#[actix_web::test]
+async fn fifty_concurrent_orders_of_one_on_stock_five_sell_exactly_five() {
+    let env = env().await;
+    let item = item_with_stock(&env, 5).await;
+    let attempts = (0..50).map(|i| {
+        let env = &env;
+        async move { order(env, &format!("buyer-{i}"), item, 1).await.0 }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let sold = statuses.iter().filter(|s| **s == 201).count();
+    let refused = statuses.iter().filter(|s| **s == 409).count();
+    assert_eq!((sold, refused), (5, 45), "{statuses:?}");
+    assert_eq!(stock_of(&env, item).await, 0);
+}
+
+#[actix_web::test]
+async fn stock_is_released_when_the_order_cannot_be_written() {
+    let mut unreachable = DbSettings::new("postgres://postgres@127.0.0.1:1/none");
+    unreachable.connect_attempts = 1;
+    let orders = Database::start::<orders::Migrator>(unreachable);
+    let env = env_with_orders_db(orders, TestDatabase::sqlite()).await;
+    let item = item_with_stock(&env, 5).await;
+    let (status, body) = order(&env, "7", item, 2).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        stock_of(&env, item).await,
+        5,
+        "the reservation was compensated"
+    );
+}
+
+#[actix_web::test]
+async fn owners_and_admins_read_an_order_others_get_404() {
+    let env = env().await;
+    let item = item_with_stock(&env, 5).await;
+    let (_, body) = order(&env, "7", item, 1).await;
+    let id = body["id"].as_i64().unwrap();
+    let read = |who: String| {
+        let client = &env.client;
+        async move {
+            let res = client
+                .get(&format!("/orders/{id}"))
+                .header("authorization", &who)
+                .send()
+                .await;
+            res.status()
+        }
+    };
+    assert_eq!(read(token("7", &[])).await, 200);
+    assert_eq!(read(token("8", &[])).await, 404);
+    assert_eq!(read(token("root", &["admin"])).await, 200);
+}
+
+#[actix_web::test]
+async fn the_jobs_handlers_confirm_once_and_notify_once() {
+    let env = env().await;
+    let item = item_with_stock(&env, 5).await;
+    let (_, body) = order(&env, "7", item, 1).await;
+    let id = body["id"].as_i64().unwrap();
+    let actor: Addr<OrdersActor> = OrdersActor::new(env.orders.clone()).start();
+    for _ in 0..2 {
+        actor
+            .send(ConfirmOrder { order_id: id })
+            .await
+            .unwrap()
+            .unwrap();
+        let event = NotifyOrder {
+            order_id: id,
+            event: "confirmed".into(),
+        };
+        actor.send(event).await.unwrap().unwrap();
+    }
+    let res = env
+        .client
+        .get(&format!("/orders/{id}"))
+        .header("authorization", &token("7", &[]))
+        .send()
+        .await;
+    assert_eq!(res.json::<Value>()["status"], "confirmed");
+    let conn = env.orders.conn().await.unwrap();
+    let notes = orders::models::notifications(&conn, id).await.unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].message, format!("Order #{id}: confirmed"));
+}
