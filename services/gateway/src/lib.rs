@@ -3,8 +3,9 @@
 //! For now it composes the domain services in one process and one app (the
 //! "all-in-one" mode `cargo run` starts): each service contributes its router with its
 //! own state (its own [`Database`], so each service keeps owning its tables), and the
-//! shared [`Auth`] verifies tokens for all of them. The users service's admin
-//! statistics count items through the items service's queries.
+//! shared [`Auth`] verifies tokens for all of them. Where one service needs another
+//! (the users service's admin statistics count items; orders reserve stock), the
+//! composition plugs the other service's queries into the port the first declares.
 
 use std::error::Error;
 
@@ -13,6 +14,7 @@ use apiarist::{
     auth::{Auth, AuthSettings},
     db::{Database, DbSettings},
 };
+use orders::{StockError, StockPort};
 use users::ItemCounter;
 
 /// The databases of the composed services.
@@ -22,6 +24,8 @@ pub struct Databases {
     pub items: Database,
     /// The users service's.
     pub users: Database,
+    /// The orders service's.
+    pub orders: Database,
 }
 
 impl Databases {
@@ -31,8 +35,37 @@ impl Databases {
         Ok(Self {
             items: Database::start::<items::Migrator>(DbSettings::from_env("items.db")?),
             users: Database::start::<users::Migrator>(DbSettings::from_env("users.db")?),
+            orders: Database::start::<orders::Migrator>(DbSettings::from_env("orders.db")?),
         })
     }
+}
+
+/// Orders' stock port on the items service's own queries: an atomic conditional
+/// decrement, and its compensation.
+pub fn stock_port(items_db: Database) -> StockPort {
+    let release_db = items_db.clone();
+    StockPort::new(
+        move |item_id, quantity| {
+            let db = items_db.clone();
+            async move {
+                let conn = db.conn().await?;
+                let reserved = items::models::reserve_stock(&conn, item_id, quantity).await?;
+                Ok(reserved.map_err(|e| match e {
+                    items::models::ReserveError::NotFound => StockError::NotFound,
+                    items::models::ReserveError::Insufficient { available } => {
+                        StockError::Insufficient { available }
+                    }
+                }))
+            }
+        },
+        move |item_id, quantity| {
+            let db = release_db.clone();
+            async move {
+                let conn = db.conn().await?;
+                Ok(items::models::release_stock(&conn, item_id, quantity).await?)
+            }
+        },
+    )
 }
 
 /// The composed app on `dbs`, with `auth` for every service.
@@ -45,14 +78,18 @@ pub fn app(dbs: Databases, auth: Auth) -> App {
             Ok(items::models::count(&conn).await?)
         }
     });
-    App::new("apiarist demo")
+    let stock = stock_port(dbs.items.clone());
+    let app = App::new("apiarist demo")
         .version(env!("CARGO_PKG_VERSION"))
-        .description("The apiarist demo stack: items and users.")
+        .description("The apiarist demo stack: items, users and orders.")
         .state(auth)
         .ready_check("items", dbs.items.clone())
         .ready_check("users", dbs.users.clone())
+        .ready_check("orders", dbs.orders.clone())
         .include(items::routes::router().state(dbs.items))
         .include(users::router().state(dbs.users).state(counter))
+        .include(orders::routes::router().state(dbs.orders).state(stock));
+    orders::register_handlers(app)
 }
 
 /// Everything `main` does before serving: databases, auth, the admin account.

@@ -15,9 +15,11 @@ use serde_json::{Value, json};
 async fn users_and_items_work_side_by_side_and_admin_stats_count_both() {
     let items_db = TestDatabase::postgres_from_env().unwrap_or_else(TestDatabase::sqlite);
     let users_db = TestDatabase::sqlite();
+    let orders_db = TestDatabase::sqlite();
     let dbs = Databases {
         items: items_db.connect::<items::Migrator>().await,
         users: users_db.connect::<users::Migrator>().await,
+        orders: orders_db.connect::<orders::Migrator>().await,
     };
     let admin = AdminCredentials {
         username: "root".to_owned(),
@@ -84,12 +86,42 @@ async fn users_and_items_work_side_by_side_and_admin_stats_count_both() {
         (200, json!({"users": 2, "items": 1}))
     );
 
+    let res = client
+        .post("/orders/")
+        .header("authorization", &format!("Bearer {ada}"))
+        .json(&json!({"item_id": 1, "quantity": 9}))
+        .send()
+        .await;
+    assert_eq!(
+        (res.status(), res.json::<Value>()),
+        (
+            409,
+            json!({"error": "insufficient_stock", "detail": "Item 1: requested 9, only 5 available"})
+        )
+    );
+    let res = client
+        .post("/orders/")
+        .header("authorization", &format!("Bearer {ada}"))
+        .json(&json!({"item_id": 1, "quantity": 2}))
+        .send()
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text());
+    let item: Value = client.get("/items/1").send().await.json();
+    assert_eq!(item["stock"], 3);
+
     let res = client.get("/readyz").send().await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>()["checks"]["users"], "sqlite");
 
     let doc: Value = client.get("/openapi.json").send().await.json();
-    for path in ["/items/", "/users/", "/token", "/admin/stats", "/hello"] {
+    for path in [
+        "/items/",
+        "/users/",
+        "/token",
+        "/admin/stats",
+        "/hello",
+        "/orders/",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
 }
