@@ -11,10 +11,39 @@
 //! - A worker consumes a queue, hands each job to its handler, acknowledges only
 //!   after the handler succeeded, retries failures with exponential backoff and
 //!   dead-letters a job (with its last error) after its attempts.
+//!
+//! The pieces: [`MemoryBroker`] (in-process), [`AmqpBroker`] (RabbitMQ, see
+//! [`AmqpSettings`]), [`Worker`] and its [`WorkerHandle`].
+//!
+//! ```no_run
+//! use std::{sync::Arc, time::Duration};
+//! use apiarist::jobs::{AmqpBroker, AmqpSettings, Broker, Jobs, MemoryBroker, Worker};
+//!
+//! # #[actix_rt::main] async fn main() {
+//! // RabbitMQ when AMQP_URL is set, the in-process broker otherwise.
+//! let broker: Arc<dyn Broker> = match AmqpSettings::from_env() {
+//!     Some(settings) => Arc::new(AmqpBroker::new(settings)),
+//!     None => Arc::new(MemoryBroker::new()),
+//! };
+//! let jobs = Jobs::new(broker.clone()); // app state, for routes that enqueue
+//! let worker = Worker::new(broker) /* .handle::<MyJob, _>(my_actor_addr) */ .start();
+//! // ... serve until SIGTERM, then:
+//! worker.shutdown(Duration::from_secs(30)).await;
+//! # let _ = jobs; }
+//! ```
 
+mod amqp;
 mod envelope;
+mod memory;
+mod worker;
 
-pub use envelope::{Envelope, EnqueueOptions, JobError, TraceContext};
+#[cfg(test)]
+mod tests;
+
+pub use amqp::{AmqpBroker, AmqpSettings};
+pub use envelope::{EnqueueOptions, Envelope, JobError, TraceContext};
+pub use memory::MemoryBroker;
+pub use worker::{QueueOptions, Worker, WorkerHandle};
 
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
@@ -108,7 +137,7 @@ pub trait Delivery: Send {
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), JobError>>;
 
     /// Failed: deliver `envelope` (the same job, attempt and error updated) again
-    /// after `delay`.
+    /// after `delay` (the broker sets its `not_before` to now + `delay`).
     fn retry(
         self: Box<Self>,
         envelope: Envelope,
@@ -117,10 +146,14 @@ pub trait Delivery: Send {
 
     /// Failed for the last time: move `envelope` (with its last error) to the
     /// queue's dead letters.
-    fn dead_letter(self: Box<Self>, envelope: Envelope) -> BoxFuture<'static, Result<(), JobError>>;
+    fn dead_letter(self: Box<Self>, envelope: Envelope)
+    -> BoxFuture<'static, Result<(), JobError>>;
 }
 
-/// A stream of deliveries from one queue.
+/// A stream of deliveries from one queue. It does not end while the broker lives
+/// (a broker that loses its connection subscribes again by itself). Dropping it
+/// stops the consumer; jobs it delivered and nobody settled go back to the queue
+/// once the stream and all their deliveries are dropped.
 pub type Deliveries = Pin<Box<dyn futures_util::Stream<Item = Box<dyn Delivery>> + Send>>;
 
 /// Where jobs wait: durable storage and delivery, with the retry and dead-letter
@@ -154,6 +187,16 @@ pub trait Broker: Send + Sync + std::fmt::Debug + 'static {
 
     /// Whether the broker is reachable, for readiness probes.
     fn ready(&self) -> BoxFuture<'_, Result<(), JobError>>;
+}
+
+/// `now + delay` as a `not_before`, or `None` for no delay.
+fn due_after(delay: Duration) -> Option<chrono::DateTime<chrono::Utc>> {
+    if delay.is_zero() {
+        return None;
+    }
+    chrono::Duration::from_std(delay)
+        .ok()
+        .map(|delay| chrono::Utc::now() + delay)
 }
 
 /// The enqueueing handle: cheap to clone, shareable across threads.
