@@ -63,7 +63,10 @@ pub struct App {
     states: Vec<TypeId>,
     overrides: Overrides,
     ready_checks: crate::health::ReadinessChecks,
+    shutdown: Vec<ShutdownHook>,
 }
+
+type ShutdownHook = Arc<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = ()>>> + Send + Sync>;
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -102,6 +105,7 @@ impl App {
             states: Vec::new(),
             overrides: Overrides::default(),
             ready_checks: Default::default(),
+            shutdown: Vec::new(),
         }
     }
 
@@ -198,6 +202,33 @@ impl App {
     /// `/readyz` checks the app's `Database` state, if it has one.
     pub fn ready_check(mut self, name: &str, db: crate::db::Database) -> Self {
         self.ready_checks.0.push((name.to_owned(), db));
+        self
+    }
+
+    /// Runs `hook` after the server stopped (SIGTERM/SIGINT: no new connections,
+    /// in-flight requests finished), before [`serve`](Self::serve) returns: drain a
+    /// worker, close clients. Hooks run in the order they were added.
+    ///
+    /// ```no_run
+    /// # use apiarist::{App, jobs::{MemoryBroker, Worker}};
+    /// # use std::{sync::Arc, time::Duration};
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let worker = Worker::new(Arc::new(MemoryBroker::new())).start();
+    /// App::new("svc")
+    ///     .on_shutdown(move || {
+    ///         let worker = worker.clone();
+    ///         async move { worker.shutdown(Duration::from_secs(30)).await }
+    ///     })
+    ///     .serve("127.0.0.1", 8000)
+    ///     .await
+    /// # });
+    /// ```
+    pub fn on_shutdown<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        self.shutdown.push(Arc::new(move || Box::pin(hook())));
         self
     }
 
@@ -357,12 +388,18 @@ impl App {
         let app = self;
         app.check().map_err(std::io::Error::other)?;
         let title = app.info.title.clone();
+        let hooks = app.shutdown.clone();
         let server =
             actix_web::HttpServer::new(move || app.clone().into_actix()).bind((host, port))?;
         for addr in server.addrs() {
             tracing::info!(service = %title, "listening on http://{addr} (docs at /docs)");
         }
-        server.run().await
+        let served = server.run().await;
+        tracing::info!(service = %title, "server stopped; running shutdown hooks");
+        for hook in hooks {
+            hook().await;
+        }
+        served
     }
 
     /// Reads [`ServerSettings`](crate::settings::ServerSettings) from the environment,

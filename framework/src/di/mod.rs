@@ -43,6 +43,7 @@ use tokio::sync::OnceCell;
 pub(crate) use docs::{DependencyDocs, collect, declare_statuses};
 pub use needs::Needs;
 pub(crate) use overrides::Overrides;
+pub(crate) use scope::scope_of;
 pub(crate) use scope::{DeferredBody, finish_scope};
 pub use scope::{Outcome, RequestScope};
 pub use state::State;
@@ -290,4 +291,18 @@ macro_rules! injectable {
             }
         }
     };
+}
+
+/// `T` if this request already resolved it (e.g. whether the handler holds a `Tx`),
+/// without resolving it.
+pub(crate) fn peek<T: Provide>(req: &HttpRequest) -> Option<T> {
+    let extensions = req.extensions();
+    let cell = extensions
+        .get::<DepCache>()?
+        .0
+        .get(&TypeId::of::<T>())?
+        .clone();
+    drop(extensions);
+    let cell = cell.downcast::<Cell<T>>().ok()?;
+    cell.get()?.as_ref().ok().cloned()
 }

@@ -123,6 +123,11 @@ impl Drop for ScopeInner {
     }
 }
 
+/// The request's scope, created on first use.
+pub(crate) fn scope_of(req: &HttpRequest) -> RequestScope {
+    RequestScope::of(req)
+}
+
 /// Runs the request's finishers (latest first, like nested `yield`s) and hands back
 /// what to run after the response. Called by the framework's middleware.
 pub(crate) async fn finish_scope(

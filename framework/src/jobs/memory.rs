@@ -40,10 +40,10 @@ use super::{BoxFuture, Broker, DeadJob, Deliveries, Delivery, Envelope, JobError
 ///
 /// ```
 /// use std::sync::Arc;
-/// use apiarist::jobs::{Jobs, MemoryBroker};
+/// use apiarist::jobs::{JobQueue, MemoryBroker};
 ///
 /// let broker = MemoryBroker::new();
-/// let jobs = Jobs::new(Arc::new(broker.clone()));
+/// let jobs = JobQueue::new(Arc::new(broker.clone()));
 /// # let _ = jobs;
 /// ```
 #[derive(Debug, Clone, Default)]

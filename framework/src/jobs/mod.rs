@@ -17,7 +17,7 @@
 //!
 //! ```no_run
 //! use std::{sync::Arc, time::Duration};
-//! use apiarist::jobs::{AmqpBroker, AmqpSettings, Broker, Jobs, MemoryBroker, Worker};
+//! use apiarist::jobs::{AmqpBroker, AmqpSettings, Broker, JobQueue, MemoryBroker, Worker};
 //!
 //! # #[actix_rt::main] async fn main() {
 //! // RabbitMQ when AMQP_URL is set, the in-process broker otherwise.
@@ -25,7 +25,7 @@
 //!     Some(settings) => Arc::new(AmqpBroker::new(settings)),
 //!     None => Arc::new(MemoryBroker::new()),
 //! };
-//! let jobs = Jobs::new(broker.clone()); // app state, for routes that enqueue
+//! let jobs = JobQueue::new(broker.clone()); // app state, for routes that enqueue
 //! let worker = Worker::new(broker) /* .handle::<MyJob, _>(my_actor_addr) */ .start();
 //! // ... serve until SIGTERM, then:
 //! worker.shutdown(Duration::from_secs(30)).await;
@@ -35,6 +35,8 @@
 mod amqp;
 mod envelope;
 mod memory;
+pub mod outbox;
+mod request;
 mod worker;
 
 #[cfg(test)]
@@ -43,6 +45,8 @@ mod tests;
 pub use amqp::{AmqpBroker, AmqpSettings};
 pub use envelope::{EnqueueOptions, Envelope, JobError, TraceContext};
 pub use memory::MemoryBroker;
+pub use outbox::{Outbox, OutboxRelay};
+pub use request::Jobs;
 pub use worker::{QueueOptions, Worker, WorkerHandle};
 
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
@@ -199,16 +203,49 @@ fn due_after(delay: Duration) -> Option<chrono::DateTime<chrono::Utc>> {
         .map(|delay| chrono::Utc::now() + delay)
 }
 
-/// The enqueueing handle: cheap to clone, shareable across threads.
+/// The service's job queue: the broker, and the outbox relay if the service has one.
+/// Cheap to clone, shareable across threads; register it as app state, and take
+/// [`Jobs`] in handlers.
 #[derive(Debug, Clone)]
-pub struct Jobs {
+pub struct JobQueue {
     broker: Arc<dyn Broker>,
+    outbox: Option<Outbox>,
 }
 
-impl Jobs {
-    /// A handle on `broker`.
+impl JobQueue {
+    /// A queue on `broker`.
     pub fn new(broker: Arc<dyn Broker>) -> Self {
-        Self { broker }
+        Self {
+            broker,
+            outbox: None,
+        }
+    }
+
+    /// Jobs enqueued inside a transaction go through `outbox`.
+    pub fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = Some(outbox);
+        self
+    }
+
+    /// The outbox relay, if any.
+    pub fn outbox(&self) -> Option<&Outbox> {
+        self.outbox.as_ref()
+    }
+
+    /// Stages `job` in `conn`'s transaction (see [`outbox`]): published after the
+    /// commit, never after a rollback. Nudge the relay after committing
+    /// ([`Outbox::nudge`]), or let its timer find it.
+    pub async fn enqueue_in<J: Job>(
+        &self,
+        conn: &impl sea_orm::ConnectionTrait,
+        job: J,
+        options: EnqueueOptions,
+    ) -> Result<Envelope, JobError> {
+        let envelope = Envelope::new(&job, options)?;
+        outbox::stage(conn, &envelope)
+            .await
+            .map_err(|e| JobError::retry(format!("could not stage the job: {e}")))?;
+        Ok(envelope)
     }
 
     /// The broker behind the handle.

@@ -7,12 +7,13 @@
 //! (the users service's admin statistics count items; orders reserve stock), the
 //! composition plugs the other service's queries into the port the first declares.
 
-use std::error::Error;
+use std::{error::Error, sync::Arc, time::Duration};
 
 use apiarist::{
     App,
     auth::{Auth, AuthSettings},
     db::{Database, DbSettings},
+    jobs::{AmqpBroker, AmqpSettings, Broker, JobQueue, MemoryBroker},
 };
 use orders::{StockError, StockPort};
 use users::ItemCounter;
@@ -68,8 +69,24 @@ pub fn stock_port(items_db: Database) -> StockPort {
     )
 }
 
-/// The composed app on `dbs`, with `auth` for every service.
-pub fn app(dbs: Databases, auth: Auth) -> App {
+/// The job broker: RabbitMQ when `AMQP_URL` is set, the in-process queue otherwise.
+/// Call inside the actix system.
+pub fn broker_from_env() -> Arc<dyn Broker> {
+    match AmqpSettings::from_env() {
+        Some(settings) => {
+            tracing::info!(url = %settings.redacted_url(), "jobs go through RabbitMQ");
+            Arc::new(AmqpBroker::new(settings))
+        }
+        None => {
+            tracing::info!("jobs go through the in-process queue (set AMQP_URL for RabbitMQ)");
+            Arc::new(MemoryBroker::new())
+        }
+    }
+}
+
+/// The composed app on `dbs`, with `auth` for every service and `orders_jobs` for the
+/// orders service's jobs.
+pub fn app(dbs: Databases, auth: Auth, orders_jobs: JobQueue) -> App {
     let items_db = dbs.items.clone();
     let counter = ItemCounter::new(move || {
         let db = items_db.clone();
@@ -88,7 +105,12 @@ pub fn app(dbs: Databases, auth: Auth) -> App {
         .ready_check("orders", dbs.orders.clone())
         .include(items::routes::router().state(dbs.items))
         .include(users::router().state(dbs.users).state(counter))
-        .include(orders::routes::router().state(dbs.orders).state(stock));
+        .include(
+            orders::routes::router()
+                .state(dbs.orders)
+                .state(stock)
+                .state(orders_jobs),
+        );
     orders::register_handlers(app)
 }
 
@@ -99,5 +121,11 @@ pub async fn start() -> Result<App, Box<dyn Error>> {
     let auth = Auth::from_settings(&settings);
     dbs.users.wait_ready().await?;
     users::ensure_admin(&dbs.users, settings.admin.as_ref()).await?;
-    Ok(app(dbs, auth))
+    // The embedded worker: the orders service's jobs run in this process.
+    let background = orders::start_background(dbs.orders.clone(), broker_from_env());
+    let worker = background.worker.clone();
+    Ok(app(dbs, auth, background.queue).on_shutdown(move || {
+        let worker = worker.clone();
+        async move { worker.shutdown(Duration::from_secs(30)).await }
+    }))
 }

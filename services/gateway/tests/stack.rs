@@ -31,7 +31,11 @@ async fn users_and_items_work_side_by_side_and_admin_stats_count_both() {
         TokenConfig::default(),
     );
     let auth = Auth::start(ring, LoginThrottle::new(ThrottleConfig::default()));
-    let client = TestClient::new(gateway::app(dbs, auth)).await;
+    let background = orders::start_background(
+        dbs.orders.clone(),
+        std::sync::Arc::new(apiarist::jobs::MemoryBroker::new()),
+    );
+    let client = TestClient::new(gateway::app(dbs, auth, background.queue)).await;
 
     let res = client
         .post("/users/")

@@ -1,7 +1,11 @@
 //! The orders domain actor: where the jobs' work happens.
 
 use actix::{Actor, Context, Handler, ResponseFuture, Supervised};
-use apiarist::{db::Database, jobs::JobError};
+use apiarist::{
+    db::Database,
+    jobs::{EnqueueOptions, JobError, JobQueue},
+};
+use sea_orm::TransactionTrait;
 use shared_models::orders::{ConfirmOrder, NotifyOrder};
 
 use crate::models;
@@ -11,12 +15,13 @@ use crate::models;
 #[derive(Debug, Clone)]
 pub struct OrdersActor {
     db: Database,
+    queue: JobQueue,
 }
 
 impl OrdersActor {
-    /// An actor on the service's database.
-    pub fn new(db: Database) -> Self {
-        Self { db }
+    /// An actor on the service's database, enqueueing follow-up jobs on `queue`.
+    pub fn new(db: Database, queue: JobQueue) -> Self {
+        Self { db, queue }
     }
 }
 
@@ -34,11 +39,24 @@ impl Handler<ConfirmOrder> for OrdersActor {
     type Result = ResponseFuture<Result<(), JobError>>;
 
     fn handle(&mut self, job: ConfirmOrder, _: &mut Context<Self>) -> Self::Result {
-        let db = self.db.clone();
+        let (db, queue) = (self.db.clone(), self.queue.clone());
         Box::pin(async move {
             let conn = db.conn().await.map_err(failed)?;
-            // Idempotent: a redelivered job finds the order confirmed already.
-            if models::confirm(&conn, job.order_id).await.map_err(failed)? {
+            let tx = conn.begin().await.map_err(failed)?;
+            // Idempotent: a redelivered job finds the order confirmed already, and
+            // the notification is staged only with the confirmation that caused it.
+            if models::confirm(&tx, job.order_id).await.map_err(failed)? {
+                let notify = NotifyOrder {
+                    order_id: job.order_id,
+                    event: "confirmed".to_owned(),
+                };
+                queue
+                    .enqueue_in(&tx, notify, EnqueueOptions::default())
+                    .await?;
+                tx.commit().await.map_err(failed)?;
+                if let Some(outbox) = queue.outbox() {
+                    outbox.nudge();
+                }
                 tracing::info!(order_id = job.order_id, "order confirmed");
             }
             Ok(())

@@ -15,21 +15,29 @@ pub mod models;
 pub mod routes;
 pub mod stock;
 
+use std::sync::Arc;
+
+use actix::Supervisor;
 use apiarist::{
     App,
     auth::Auth,
     db::{Database, DbError},
+    jobs::{Broker, EnqueueOptions, JobQueue, Outbox, TraceContext, Worker, WorkerHandle},
 };
 use sea_orm::TransactionTrait;
+use shared_models::orders::{ConfirmOrder, NotifyOrder};
 
 pub use actor::OrdersActor;
 pub use errors::{OrderError, register_handlers};
 pub use migrations::Migrator;
 pub use stock::{StockError, StockPort};
 
-/// Stores a pending order for `owner` (stock already reserved).
+/// Stores a pending order for `owner` (stock already reserved) and, in the same
+/// transaction, its `ConfirmOrder` job: both are written, or neither.
 pub async fn place(
     db: &Database,
+    queue: &JobQueue,
+    trace: TraceContext,
     owner: &str,
     item_id: i64,
     quantity: i64,
@@ -37,17 +45,60 @@ pub async fn place(
     let conn = db.conn().await?;
     let tx = conn.begin().await?;
     let order = models::insert(&tx, owner, item_id, quantity).await?;
+    let options = EnqueueOptions {
+        idempotency_key: Some(format!("confirm-order-{}", order.id)),
+        trace: Some(trace),
+        ..EnqueueOptions::default()
+    };
+    let job = ConfirmOrder {
+        order_id: i64::from(order.id),
+    };
+    queue
+        .enqueue_in(&tx, job, options)
+        .await
+        .map_err(|e| apiarist::HttpError::new(503, e.to_string()))?;
     tx.commit().await?;
+    if let Some(outbox) = queue.outbox() {
+        outbox.nudge();
+    }
     Ok(order)
 }
 
+/// The service's background side: the outbox relay publishing its staged jobs, the
+/// domain actor, and a worker feeding that actor from the queues.
+#[derive(Debug, Clone)]
+pub struct Background {
+    /// Where routes enqueue (app state).
+    pub queue: JobQueue,
+    /// The running worker (shut it down gracefully on exit).
+    pub worker: WorkerHandle,
+}
+
+/// Starts the outbox relay, the [`OrdersActor`] and a worker for its jobs on
+/// `broker`. Call inside the actix system.
+pub fn start_background(db: Database, broker: Arc<dyn Broker>) -> Background {
+    let outbox = Outbox::start(
+        db.clone(),
+        broker.clone(),
+        std::time::Duration::from_millis(500),
+    );
+    let queue = JobQueue::new(broker.clone()).with_outbox(outbox);
+    let actor_queue = queue.clone();
+    let actor = Supervisor::start(move |_| OrdersActor::new(db, actor_queue));
+    let worker = Worker::new(broker)
+        .handle::<ConfirmOrder, _>(actor.clone())
+        .handle::<NotifyOrder, _>(actor)
+        .start();
+    Background { queue, worker }
+}
+
 /// The orders app on its own: routes, state and exception handler.
-pub fn app(db: Database, auth: Auth, stock: StockPort) -> App {
+pub fn app(db: Database, auth: Auth, stock: StockPort, queue: JobQueue) -> App {
     let app = App::new("orders")
         .version(env!("CARGO_PKG_VERSION"))
         .description("Orders of the apiarist demo.")
         .state(auth)
-        .include(routes::router().state(db).state(stock));
+        .include(routes::router().state(db).state(stock).state(queue));
     register_handlers(app)
 }
 

@@ -9,7 +9,10 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateOrders)]
+        let mut all: Vec<Box<dyn MigrationTrait>> = vec![Box::new(CreateOrders)];
+        // The outbox and effect ledger the order jobs go through.
+        all.extend(apiarist::jobs::outbox::migrations());
+        all
     }
 
     fn migration_table_name() -> DynIden {

@@ -1,6 +1,8 @@
 //! The orders service's HTTP routes.
 
-use apiarist::{Dep, HttpError, State, db::Database, prelude::*, security::Authenticated};
+use apiarist::{
+    Dep, HttpError, State, db::Database, jobs::Jobs, prelude::*, security::Authenticated,
+};
 use shared_models::orders::{OrderCreate, OrderResponse};
 
 use crate::{
@@ -25,6 +27,7 @@ pub async fn create_order(
     user: Dep<Authenticated>,
     db: State<Database>,
     stock: State<StockPort>,
+    jobs: Jobs,
     body: Json<OrderCreate>,
 ) -> Result<Created<OrderResponse>, OrderError> {
     let OrderCreate { item_id, quantity } = body.into_inner();
@@ -43,7 +46,15 @@ pub async fn create_order(
     }
     // From here on the stock is ours: if the order cannot be written, give it back
     // (a saga's compensation; there is no transaction spanning both services).
-    match crate::place(&db, &user.sub, item_id, quantity).await {
+    let placed = crate::place(
+        &db,
+        jobs.queue(),
+        jobs.trace().clone(),
+        &user.sub,
+        item_id,
+        quantity,
+    );
+    match placed.await {
         Ok(order) => Ok(Created(OrderResponse::from(&order))),
         Err(error) => {
             if let Err(release) = stock.release(item_id, quantity).await {

@@ -2,7 +2,7 @@
 //! concurrency), released when the order cannot be written, the seed's 409 body
 //! through the exception handler, and owner-only reads.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use actix::{Actor, Addr};
 use apiarist::{
@@ -10,6 +10,7 @@ use apiarist::{
         Auth, Claims, KeyRing, LoginThrottle, SigningKey, ThrottleConfig, TokenConfig, unix_now,
     },
     db::{Database, DbSettings, testing::TestDatabase},
+    jobs::{AmqpBroker, AmqpSettings, Broker, JobQueue, MemoryBroker},
     testing::TestClient,
 };
 use orders::{OrdersActor, StockError, StockPort};
@@ -78,15 +79,27 @@ fn token(sub: &str, roles: &[&str]) -> String {
 }
 
 async fn env_with_orders_db(orders: Database, orders_tdb: TestDatabase) -> Env {
+    let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new());
+    env_on(orders, orders_tdb, broker).await.0
+}
+
+async fn env_on(
+    orders: Database,
+    orders_tdb: TestDatabase,
+    broker: Arc<dyn Broker>,
+) -> (Env, orders::Background) {
     let items_tdb = fresh();
     let items = items_tdb.connect::<items::Migrator>().await;
-    let app = orders::app(orders.clone(), auth(), stock_port(items.clone()));
-    Env {
+    let background = orders::start_background(orders.clone(), broker);
+    let queue: JobQueue = background.queue.clone();
+    let app = orders::app(orders.clone(), auth(), stock_port(items.clone()), queue);
+    let env = Env {
         client: TestClient::new(app).await,
         items,
         orders,
         _dbs: (items_tdb, orders_tdb),
-    }
+    };
+    (env, background)
 }
 
 async fn env() -> Env {
@@ -229,7 +242,8 @@ async fn the_jobs_handlers_confirm_once_and_notify_once() {
     let item = item_with_stock(&env, 5).await;
     let (_, body) = order(&env, "7", item, 1).await;
     let id = body["id"].as_i64().unwrap();
-    let actor: Addr<OrdersActor> = OrdersActor::new(env.orders.clone()).start();
+    let queue = JobQueue::new(Arc::new(MemoryBroker::new()));
+    let actor: Addr<OrdersActor> = OrdersActor::new(env.orders.clone(), queue).start();
     for _ in 0..2 {
         actor
             .send(ConfirmOrder { order_id: id })
@@ -253,4 +267,84 @@ async fn the_jobs_handlers_confirm_once_and_notify_once() {
     let notes = orders::models::notifications(&conn, id).await.unwrap();
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].message, format!("Order #{id}: confirmed"));
+}
+
+/// The brokers to run the job flow on: in-process always, RabbitMQ (in a namespace of
+/// its own) when `AMQP_URL` is set.
+fn brokers() -> Vec<(Arc<dyn Broker>, Option<AmqpBroker>)> {
+    let mut all: Vec<(Arc<dyn Broker>, Option<AmqpBroker>)> =
+        vec![(Arc::new(MemoryBroker::new()), None)];
+    match AmqpSettings::from_env() {
+        Some(mut settings) => {
+            settings.namespace = format!("orders-test-{}.", uuid_suffix());
+            let amqp = AmqpBroker::new(settings);
+            all.push((Arc::new(amqp.clone()), Some(amqp)));
+        }
+        None if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI needs AMQP_URL for the RabbitMQ job tests")
+        }
+        None => eprintln!("AMQP_URL not set: RabbitMQ job flow skipped"),
+    }
+    all
+}
+
+fn uuid_suffix() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+#[actix_web::test]
+async fn a_placed_order_is_confirmed_by_its_job_and_notified_once() {
+    for (broker, amqp) in brokers() {
+        let orders_tdb = fresh();
+        let orders_db = orders_tdb.connect::<orders::Migrator>().await;
+        let (env, background) = env_on(orders_db, orders_tdb, broker.clone()).await;
+        let item = item_with_stock(&env, 5).await;
+        let (status, body) = order(&env, "7", item, 1).await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["status"], "pending");
+        let id = body["id"].as_i64().unwrap();
+        let mut status = Value::Null;
+        for _ in 0..200 {
+            let res = env
+                .client
+                .get(&format!("/orders/{id}"))
+                .header("authorization", &token("7", &[]))
+                .send()
+                .await;
+            status = res.json::<Value>()["status"].clone();
+            if status == "confirmed" {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(status, "confirmed", "{broker:?}");
+        let conn = env.orders.conn().await.unwrap();
+        let mut notes = Vec::new();
+        for _ in 0..200 {
+            notes = orders::models::notifications(&conn, id).await.unwrap();
+            if !notes.is_empty() {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(notes.len(), 1, "{broker:?}");
+        assert_eq!(
+            apiarist::jobs::outbox::pending(&conn).await.unwrap(),
+            0,
+            "everything staged was published"
+        );
+        background.worker.shutdown(Duration::from_secs(5)).await;
+        if let Some(amqp) = amqp {
+            for name in ["orders.confirm", "orders.notify"] {
+                amqp.delete(name).await.unwrap();
+            }
+            amqp.close().await;
+        }
+    }
 }

@@ -134,11 +134,11 @@ impl fmt::Debug for AmqpSettings {
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use apiarist::jobs::{AmqpBroker, Jobs};
+/// use apiarist::jobs::{AmqpBroker, JobQueue};
 ///
 /// # #[actix_rt::main] async fn main() -> Result<(), apiarist::jobs::JobError> {
 /// let broker = AmqpBroker::connect("amqp://guest:guest@127.0.0.1:5672/%2f").await?;
-/// let jobs = Jobs::new(Arc::new(broker));
+/// let jobs = JobQueue::new(Arc::new(broker));
 /// # let _ = jobs; Ok(()) }
 /// ```
 #[derive(Clone)]

@@ -17,7 +17,7 @@ use super::{
     eventually, wait_stats,
 };
 use crate::jobs::{
-    AmqpBroker, AmqpSettings, Broker, EnqueueOptions, Job, Jobs, TraceContext, Worker,
+    AmqpBroker, AmqpSettings, Broker, EnqueueOptions, Job, JobQueue, TraceContext, Worker,
 };
 
 fn header(headers: &FieldTable, key: &str) -> Option<String> {
@@ -167,7 +167,7 @@ async fn amqp_unreachable_broker_fails_fast_with_a_retryable_error() {
         ..AmqpSettings::new("amqp://guest:guest@127.0.0.1:1/%2f")
     };
     let broker = AmqpBroker::new(settings);
-    let jobs = Jobs::new(std::sync::Arc::new(broker.clone()));
+    let jobs = JobQueue::new(std::sync::Arc::new(broker.clone()));
     let t0 = Instant::now();
     let error = jobs.enqueue(Work { n: 1 }).await.unwrap_err();
     assert!(error.is_retryable(), "{error}");

@@ -12,7 +12,7 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use tokio::time::Instant;
 
-use super::{AmqpBroker, AmqpSettings, Broker, Job, Jobs, MemoryBroker};
+use super::{AmqpBroker, AmqpSettings, Broker, Job, JobQueue, MemoryBroker};
 
 /// One broker under test.
 pub(super) struct TestBroker {
@@ -53,8 +53,8 @@ impl TestBroker {
         all
     }
 
-    pub(super) fn jobs(&self) -> Jobs {
-        Jobs::new(self.broker.clone())
+    pub(super) fn jobs(&self) -> JobQueue {
+        JobQueue::new(self.broker.clone())
     }
 
     /// Deletes the queues of `J` (and closes the connection).

@@ -93,7 +93,7 @@ impl Default for QueueOptions {
 /// ```no_run
 /// use std::{sync::Arc, time::Duration};
 /// use actix::prelude::*;
-/// use apiarist::jobs::{Job, JobError, Jobs, MemoryBroker, Worker};
+/// use apiarist::jobs::{Job, JobError, JobQueue, MemoryBroker, Worker};
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -116,7 +116,7 @@ impl Default for QueueOptions {
 /// let worker = Worker::new(broker.clone())
 ///     .handle::<SendWelcome, _>(Mailer.start())
 ///     .start();
-/// Jobs::new(broker).enqueue(SendWelcome { user_id: 7 }).await?;
+/// JobQueue::new(broker).enqueue(SendWelcome { user_id: 7 }).await?;
 /// // ... on the way out:
 /// worker.shutdown(Duration::from_secs(30)).await;
 /// # Ok(()) }
