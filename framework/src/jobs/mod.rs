@@ -33,8 +33,11 @@
 //! ```
 
 mod amqp;
+pub mod asyncapi;
+mod catalog;
 mod envelope;
 mod memory;
+mod operate;
 pub mod outbox;
 mod request;
 mod worker;
@@ -43,8 +46,10 @@ mod worker;
 mod tests;
 
 pub use amqp::{AmqpBroker, AmqpSettings};
+pub use catalog::{Catalog, JobInfo};
 pub use envelope::{EnqueueOptions, Envelope, JobError, TraceContext};
 pub use memory::MemoryBroker;
+pub use operate::operator_router;
 pub use outbox::{Outbox, OutboxRelay};
 pub use request::Jobs;
 pub use worker::{QueueOptions, Worker, WorkerHandle};
@@ -210,6 +215,7 @@ fn due_after(delay: Duration) -> Option<chrono::DateTime<chrono::Utc>> {
 pub struct JobQueue {
     broker: Arc<dyn Broker>,
     outbox: Option<Outbox>,
+    catalog: Catalog,
 }
 
 impl JobQueue {
@@ -218,7 +224,20 @@ impl JobQueue {
         Self {
             broker,
             outbox: None,
+            catalog: Catalog::default(),
         }
+    }
+
+    /// Declares that this service sends or handles job type `J`: it is listed by the
+    /// operator endpoints and documented in `/asyncapi.json`.
+    pub fn register<J: Job>(mut self) -> Self {
+        self.catalog.add(JobInfo::of::<J>());
+        self
+    }
+
+    /// The registered job types.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     /// Jobs enqueued inside a transaction go through `outbox`.

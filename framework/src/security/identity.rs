@@ -148,3 +148,11 @@ impl<R: Role> Provide for RequireRole<R> {
         Err(HttpError::forbidden("Not enough permissions").into())
     }
 }
+
+/// The `admin` role, as the framework's own admin routes (job operations) require it.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminRole;
+
+impl Role for AdminRole {
+    const NAME: &'static str = "admin";
+}

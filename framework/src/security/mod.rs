@@ -20,7 +20,7 @@ mod identity;
 
 pub use credentials::{ApiKey, ApiKeySource, BasicCredentials, BearerToken, KeyLocation};
 pub use form::OAuth2PasswordForm;
-pub use identity::{Authenticated, RequireRole, RequireScopes, Role, Scopes};
+pub use identity::{AdminRole, Authenticated, RequireRole, RequireScopes, Role, Scopes};
 
 use actix_web::http::header::WWW_AUTHENTICATE;
 

@@ -106,7 +106,7 @@ pub fn app(dbs: Databases, auth: Auth, orders_jobs: JobQueue) -> App {
         .include(items::routes::router().state(dbs.items))
         .include(users::router().state(dbs.users).state(counter))
         .include(
-            orders::routes::router()
+            orders::router()
                 .state(dbs.orders)
                 .state(stock)
                 .state(orders_jobs),

@@ -82,7 +82,10 @@ pub fn start_background(db: Database, broker: Arc<dyn Broker>) -> Background {
         broker.clone(),
         std::time::Duration::from_millis(500),
     );
-    let queue = JobQueue::new(broker.clone()).with_outbox(outbox);
+    let queue = JobQueue::new(broker.clone())
+        .with_outbox(outbox)
+        .register::<ConfirmOrder>()
+        .register::<NotifyOrder>();
     let actor_queue = queue.clone();
     let actor = Supervisor::start(move |_| OrdersActor::new(db, actor_queue));
     let worker = Worker::new(broker)
@@ -92,13 +95,22 @@ pub fn start_background(db: Database, broker: Arc<dyn Broker>) -> Background {
     Background { queue, worker }
 }
 
+/// Everything the service serves: its routes, the job operator routes
+/// (`/admin/jobs`) and the AsyncAPI document of its queues (`/asyncapi.json`).
+pub fn router() -> apiarist::Router {
+    apiarist::Router::new()
+        .include(routes::router())
+        .include(apiarist::jobs::operator_router())
+        .include(apiarist::jobs::asyncapi::router())
+}
+
 /// The orders app on its own: routes, state and exception handler.
 pub fn app(db: Database, auth: Auth, stock: StockPort, queue: JobQueue) -> App {
     let app = App::new("orders")
         .version(env!("CARGO_PKG_VERSION"))
         .description("Orders of the apiarist demo.")
         .state(auth)
-        .include(routes::router().state(db).state(stock).state(queue));
+        .include(router().state(db).state(stock).state(queue));
     register_handlers(app)
 }
 

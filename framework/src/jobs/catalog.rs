@@ -1,0 +1,67 @@
+//! What a service's queue knows about its job types: for operators and AsyncAPI.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::Job;
+
+/// One job type of a service: its name (and queue), payload schema and retry policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobInfo {
+    /// [`Job::NAME`].
+    pub name: &'static str,
+    /// The payload type's name, e.g. `ConfirmOrder`.
+    pub type_name: &'static str,
+    /// The payload's JSON Schema (draft 2020-12).
+    pub schema: Value,
+    /// The payload type's doc comment, if any.
+    pub description: Option<String>,
+    /// [`Job::MAX_ATTEMPTS`].
+    pub max_attempts: u32,
+}
+
+impl JobInfo {
+    /// The facts of job type `J`.
+    pub fn of<J: Job>() -> Self {
+        let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+        let mut schema = generator.into_root_schema_for::<J>().to_value();
+        let description = schema
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if let Some(object) = schema.as_object_mut() {
+            object.remove("$schema");
+        }
+        let full = std::any::type_name::<J>();
+        Self {
+            name: J::NAME,
+            type_name: full.rsplit("::").next().unwrap_or(full),
+            schema,
+            description,
+            max_attempts: J::MAX_ATTEMPTS,
+        }
+    }
+}
+
+/// The job types registered on a queue, in registration order.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog(Arc<Vec<JobInfo>>);
+
+impl Catalog {
+    pub(crate) fn add(&mut self, info: JobInfo) {
+        if !self.0.iter().any(|j| j.name == info.name) {
+            Arc::make_mut(&mut self.0).push(info);
+        }
+    }
+
+    /// Every registered job type.
+    pub fn jobs(&self) -> &[JobInfo] {
+        &self.0
+    }
+
+    /// The job type named `name`.
+    pub fn get(&self, name: &str) -> Option<&JobInfo> {
+        self.0.iter().find(|j| j.name == name)
+    }
+}
