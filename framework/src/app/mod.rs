@@ -13,19 +13,21 @@ use std::{
 
 use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
-    body::{BoxBody, MessageBody},
+    body::MessageBody,
     dev::{ServiceFactory, ServiceRequest, ServiceResponse},
-    http::{Method, header},
     web,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
+
+mod register;
+mod run;
 
 use crate::{
     ErrorFormat,
     di::{Overrides, Provide},
     middleware::{Core, CoreConfig, ExceptionHandler},
     openapi::{ApiInfo, build_document, ui::DocsConfig},
-    routing::{Guard, RouteDef, Router},
+    routing::{RouteDef, Router},
 };
 
 type Configurator = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
@@ -338,7 +340,7 @@ impl App {
             app.mount_prefix = format!("{}{path}", self.mount_prefix);
             cfg.service(web::scope(path).configure(move |c| app.configure(c)));
         }
-        register_routes(cfg, &self.all_routes());
+        register::register_routes(cfg, &self.all_routes());
         if let Some(docs) = &self.docs {
             let document = self.document_bytes().clone();
             cfg.route(
@@ -379,149 +381,7 @@ impl App {
         });
         actix_web::App::new()
             .configure(|cfg| self.configure(cfg))
-            .default_service(web::to(not_found))
+            .default_service(web::to(register::not_found))
             .wrap(core)
     }
-
-    /// Serves the app on `host:port` until SIGINT/SIGTERM, finishing in-flight requests.
-    pub async fn serve(self, host: &str, port: u16) -> std::io::Result<()> {
-        let app = self;
-        app.check().map_err(std::io::Error::other)?;
-        let title = app.info.title.clone();
-        let hooks = app.shutdown.clone();
-        let server =
-            actix_web::HttpServer::new(move || app.clone().into_actix()).bind((host, port))?;
-        for addr in server.addrs() {
-            tracing::info!(service = %title, "listening on http://{addr} (docs at /docs)");
-        }
-        let served = server.run().await;
-        tracing::info!(service = %title, "server stopped; running shutdown hooks");
-        for hook in hooks {
-            hook().await;
-        }
-        served
-    }
-
-    /// Reads [`ServerSettings`](crate::settings::ServerSettings) from the environment,
-    /// sets up logging and serves the app: the body of a service's `main`.
-    pub fn run(self) -> std::io::Result<()> {
-        let settings = crate::settings::ServerSettings::from_env().unwrap_or_else(|e| {
-            eprintln!("{e}");
-            std::process::exit(2);
-        });
-        crate::telemetry::init();
-        actix_web::rt::System::new().block_on(self.serve(&settings.host, settings.port))
-    }
-
-    /// Like [`run`](Self::run), for an app that needs the actix system to exist
-    /// before it can be built (it starts actors: a `Database`, an `Auth`): `build`
-    /// runs inside the system, and a start-up error it returns ends the process
-    /// with its message.
-    ///
-    /// ```no_run
-    /// use apiarist::{App, db::{Database, DbSettings}};
-    /// # struct Migrator;
-    /// # impl apiarist::db::sea_orm_migration::MigratorTrait for Migrator {
-    /// #     fn migrations() -> Vec<Box<dyn apiarist::db::sea_orm_migration::MigrationTrait>> { vec![] }
-    /// # }
-    ///
-    /// fn main() -> std::io::Result<()> {
-    ///     App::run_with(|| async {
-    ///         let db = Database::start::<Migrator>(DbSettings::from_env("notes.db")?);
-    ///         Ok::<_, apiarist::db::DbError>(App::new("notes").state(db))
-    ///     })
-    /// }
-    /// ```
-    pub fn run_with<F, Fut, E>(build: F) -> std::io::Result<()>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<App, E>>,
-        E: std::fmt::Display,
-    {
-        let settings = crate::settings::ServerSettings::from_env().unwrap_or_else(|e| {
-            eprintln!("{e}");
-            std::process::exit(2);
-        });
-        crate::telemetry::init();
-        actix_web::rt::System::new().block_on(async move {
-            let app = build().await.unwrap_or_else(|e| {
-                tracing::error!("start-up failed: {e}");
-                eprintln!("start-up failed: {e}");
-                std::process::exit(2);
-            });
-            app.serve(&settings.host, settings.port).await
-        })
-    }
-}
-
-/// Groups routes by path into resources; answers 405 JSON (with `Allow`) for a known
-/// path with another method, and serves `/items` as well as `/items/`.
-fn register_routes(cfg: &mut web::ServiceConfig, routes: &[RouteDef]) {
-    let mut paths: Vec<&str> = Vec::new();
-    for route in routes {
-        if !paths.contains(&route.path.as_str()) {
-            paths.push(&route.path);
-        }
-    }
-    for path in &paths {
-        let same_path: Vec<&RouteDef> = routes.iter().filter(|r| r.path == *path).collect();
-        let allowed: Vec<Method> = same_path.iter().map(|r| r.method.clone()).collect();
-        let mut patterns = vec![(*path).to_owned()];
-        if let Some(bare) = path.strip_suffix('/')
-            && !bare.is_empty()
-            && !paths.contains(&bare)
-        {
-            patterns.push(bare.to_owned());
-        }
-        let mut resource = web::resource(patterns);
-        let mut attached = Vec::new();
-        for state in same_path.iter().flat_map(|r| &r.states) {
-            if !attached.contains(&state.type_id) {
-                attached.push(state.type_id);
-                resource = (state.attach)(resource);
-            }
-        }
-        for route in same_path {
-            resource = resource.route(with_guards((route.factory)(), &route.guards));
-        }
-        let allow = allowed
-            .iter()
-            .map(Method::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
-        resource = resource.default_service(web::to(move || {
-            let allow = allow.clone();
-            async move {
-                HttpResponse::MethodNotAllowed()
-                    .insert_header((header::ALLOW, allow))
-                    .json(json!({"detail": "Method Not Allowed"}))
-            }
-        }));
-        cfg.service(resource);
-    }
-}
-
-/// Resolves the router- and app-level dependencies before the handler runs.
-fn with_guards(route: actix_web::Route, guards: &[Guard]) -> actix_web::Route {
-    if guards.is_empty() {
-        return route;
-    }
-    let guards: Arc<[Guard]> = guards.into();
-    route.wrap(actix_web::middleware::from_fn(
-        move |req: ServiceRequest, next: actix_web::middleware::Next<BoxBody>| {
-            let guards = guards.clone();
-            async move {
-                for guard in guards.iter() {
-                    if let Err(err) = (guard.run)(req.request()).await {
-                        return Ok(req.error_response(err));
-                    }
-                }
-                next.call(req).await
-            }
-        },
-    ))
-}
-
-async fn not_found(_req: HttpRequest) -> HttpResponse {
-    HttpResponse::NotFound().json(json!({"detail": "Not Found"}))
 }
