@@ -40,9 +40,45 @@ pub struct Ready {
     pub checks: std::collections::BTreeMap<String, String>,
 }
 
-/// Databases `/readyz` pings, by name (see [`App::ready_check`](crate::App::ready_check)).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ReadinessChecks(pub(crate) Vec<(String, Database)>);
+/// A check of one dependency: `Ok(what answered)` or `Err(why not)`.
+pub(crate) type Probe = std::sync::Arc<
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>>>>
+        + Send
+        + Sync,
+>;
+
+/// What `/readyz` checks, by name (see [`App::ready_check`](crate::App::ready_check)
+/// and [`App::ready_probe`](crate::App::ready_probe)).
+#[derive(Clone, Default)]
+pub(crate) struct ReadinessChecks(pub(crate) Vec<(String, Probe)>);
+
+impl std::fmt::Debug for ReadinessChecks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(n, _)| n))
+            .finish()
+    }
+}
+
+impl ReadinessChecks {
+    pub(crate) fn database(db: Database) -> Probe {
+        std::sync::Arc::new(move || {
+            let db = db.clone();
+            Box::pin(async move {
+                let readiness = db.ready().await;
+                let backend = readiness.backend.as_str().to_owned();
+                if readiness.ready {
+                    Ok(backend)
+                } else {
+                    Err(format!(
+                        "{backend}: {}",
+                        readiness.reason.unwrap_or_else(|| "not ready".to_owned())
+                    ))
+                }
+            })
+        })
+    }
+}
 
 /// Readiness probe.
 ///
@@ -52,21 +88,18 @@ pub(crate) struct ReadinessChecks(pub(crate) Vec<(String, Database)>);
 pub(crate) async fn readyz(req: HttpRequest) -> Result<Json<Ready>, HttpError> {
     if let Some(checks) = req.app_data::<ReadinessChecks>() {
         let mut ready = std::collections::BTreeMap::new();
-        for (name, db) in &checks.0 {
-            let readiness = db.ready().await;
-            let backend = readiness.backend.as_str().to_owned();
-            if !readiness.ready {
-                return Err(HttpError::new(
-                    503,
-                    serde_json::json!({
-                        "status": "unavailable",
-                        "check": name,
-                        "database": backend,
-                        "reason": readiness.reason.unwrap_or_else(|| "not ready".to_owned()),
-                    }),
-                ));
+        for (name, probe) in &checks.0 {
+            match probe().await {
+                Ok(answer) => {
+                    ready.insert(name.clone(), answer);
+                }
+                Err(reason) => {
+                    return Err(HttpError::new(
+                        503,
+                        serde_json::json!({"status": "unavailable", "check": name, "reason": reason}),
+                    ));
+                }
             }
-            ready.insert(name.clone(), backend);
         }
         return Ok(Json(Ready {
             status: "ready".to_owned(),

@@ -113,7 +113,24 @@ fn default_port() -> u16 {
     8000
 }
 
+#[derive(Deserialize)]
+struct RawServerSettings {
+    #[serde(default = "default_host")]
+    host: String,
+    port: Option<u16>,
+}
+
 impl ServerSettings {
+    /// Like [`from_env`](Self::from_env), with another port when `PORT` is unset
+    /// (for services that must not take 8000 by default, such as a worker).
+    pub fn from_env_with_port(default_port: u16) -> Result<Self, SettingsError> {
+        let raw: RawServerSettings = from_env()?;
+        Ok(Self {
+            host: raw.host,
+            port: raw.port.unwrap_or(default_port),
+        })
+    }
+
     /// Reads `HOST` and `PORT`.
     pub fn from_env() -> Result<Self, SettingsError> {
         from_env()

@@ -203,7 +203,27 @@ impl App {
     /// that compose several services, each with its own database). Without any,
     /// `/readyz` checks the app's `Database` state, if it has one.
     pub fn ready_check(mut self, name: &str, db: crate::db::Database) -> Self {
-        self.ready_checks.0.push((name.to_owned(), db));
+        let probe = crate::health::ReadinessChecks::database(db);
+        self.ready_checks.0.push((name.to_owned(), probe));
+        self
+    }
+
+    /// Adds any check `/readyz` must pass, under `name`: `Ok(what answered)` or
+    /// `Err(why not)` (e.g. the job broker: `jobs.broker().ready()`).
+    ///
+    /// ```
+    /// use apiarist::App;
+    ///
+    /// let app = App::new("svc").ready_probe("cache", || async { Ok("redis".to_owned()) });
+    /// # let _ = app;
+    /// ```
+    pub fn ready_probe<F, Fut>(mut self, name: &str, probe: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, String>> + 'static,
+    {
+        let probe: crate::health::Probe = Arc::new(move || Box::pin(probe()));
+        self.ready_checks.0.push((name.to_owned(), probe));
         self
     }
 

@@ -10,11 +10,17 @@ impl App {
         let app = self;
         app.check().map_err(std::io::Error::other)?;
         let title = app.info.title.clone();
+        let docs = app.docs.as_ref().and_then(|d| d.swagger_ui.clone());
         let hooks = app.shutdown.clone();
         let server =
             actix_web::HttpServer::new(move || app.clone().into_actix()).bind((host, port))?;
         for addr in server.addrs() {
-            tracing::info!(service = %title, "listening on http://{addr} (docs at /docs)");
+            match &docs {
+                Some(docs) => {
+                    tracing::info!(service = %title, "listening on http://{addr} (docs at {})", docs)
+                }
+                None => tracing::info!(service = %title, "listening on http://{addr}"),
+            }
         }
         let served = server.run().await;
         tracing::info!(service = %title, "server stopped; running shutdown hooks");
@@ -60,10 +66,21 @@ impl App {
         Fut: Future<Output = Result<App, E>>,
         E: std::fmt::Display,
     {
-        let settings = crate::settings::ServerSettings::from_env().unwrap_or_else(|e| {
-            eprintln!("{e}");
-            std::process::exit(2);
-        });
+        Self::run_with_port(8000, build)
+    }
+
+    /// [`run_with`](Self::run_with), listening on `default_port` when `PORT` is unset.
+    pub fn run_with_port<F, Fut, E>(default_port: u16, build: F) -> std::io::Result<()>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<App, E>>,
+        E: std::fmt::Display,
+    {
+        let settings = crate::settings::ServerSettings::from_env_with_port(default_port)
+            .unwrap_or_else(|e| {
+                eprintln!("{e}");
+                std::process::exit(2);
+            });
         crate::telemetry::init();
         actix_web::rt::System::new().block_on(async move {
             let app = build().await.unwrap_or_else(|e| {

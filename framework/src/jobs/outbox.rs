@@ -247,7 +247,12 @@ impl Handler<PassDone> for OutboxRelay {
 async fn relay_pass(db: Database, broker: Arc<dyn Broker>) -> Result<usize, String> {
     // `Database::begin` takes SQLite's write lock up front, so the deletes below
     // cannot fail on a lock upgrade.
-    let tx = db.begin().await.map_err(|e| e.to_string())?;
+    let tx = match db.begin().await {
+        Ok(tx) => tx,
+        // Still connecting (or reconnecting): readiness reports that; try next tick.
+        Err(crate::db::DbError::Unavailable { .. }) => return Ok(0),
+        Err(error) => return Err(error.to_string()),
+    };
     let backend = tx.get_database_backend();
     let lock = match db.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",

@@ -121,11 +121,25 @@ pub async fn start() -> Result<App, Box<dyn Error>> {
     let auth = Auth::from_settings(&settings);
     dbs.users.wait_ready().await?;
     users::ensure_admin(&dbs.users, settings.admin.as_ref()).await?;
-    // The embedded worker: the orders service's jobs run in this process.
-    let background = orders::start_background(dbs.orders.clone(), broker_from_env());
-    let worker = background.worker.clone();
-    Ok(app(dbs, auth, background.queue).on_shutdown(move || {
-        let worker = worker.clone();
-        async move { worker.shutdown(Duration::from_secs(30)).await }
-    }))
+    // The embedded worker runs the orders service's jobs in this process, unless
+    // EMBEDDED_WORKER=false leaves them to a separate worker (services/worker).
+    let options = orders::BackgroundOptions {
+        produce_only: std::env::var("EMBEDDED_WORKER").is_ok_and(|v| v == "false"),
+        ..Default::default()
+    };
+    let background = orders::start_background_with(dbs.orders.clone(), broker_from_env(), options);
+    let broker = background.queue.broker().clone();
+    let drain = background.clone();
+    Ok(app(dbs, auth, background.queue)
+        .ready_probe("jobs", move || {
+            let broker = broker.clone();
+            async move {
+                broker.ready().await.map_err(|e| e.to_string())?;
+                Ok("broker".to_owned())
+            }
+        })
+        .on_shutdown(move || {
+            let drain = drain.clone();
+            async move { drain.shutdown(Duration::from_secs(30)).await }
+        }))
 }

@@ -22,7 +22,9 @@ use apiarist::{
     App,
     auth::Auth,
     db::{Database, DbError},
-    jobs::{Broker, EnqueueOptions, JobQueue, Outbox, TraceContext, Worker, WorkerHandle},
+    jobs::{
+        Broker, EnqueueOptions, JobQueue, Outbox, QueueOptions, TraceContext, Worker, WorkerHandle,
+    },
 };
 use sea_orm::TransactionTrait;
 use shared_models::orders::{ConfirmOrder, NotifyOrder};
@@ -70,13 +72,41 @@ pub async fn place(
 pub struct Background {
     /// Where routes enqueue (app state).
     pub queue: JobQueue,
-    /// The running worker (shut it down gracefully on exit).
-    pub worker: WorkerHandle,
+    /// The running worker (shut it down gracefully on exit); `None` when this process
+    /// only produces jobs and a separate worker consumes them.
+    pub worker: Option<WorkerHandle>,
+}
+
+impl Background {
+    /// Drains the worker (if any) within `grace`.
+    pub async fn shutdown(&self, grace: std::time::Duration) {
+        if let Some(worker) = &self.worker {
+            worker.shutdown(grace).await;
+        }
+    }
+}
+
+/// How [`start_background_with`] runs the worker.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BackgroundOptions {
+    /// Prefetch and concurrency of each queue.
+    pub queue: QueueOptions,
+    /// Don't consume: only relay the outbox (a separate worker process consumes).
+    pub produce_only: bool,
 }
 
 /// Starts the outbox relay, the [`OrdersActor`] and a worker for its jobs on
 /// `broker`. Call inside the actix system.
 pub fn start_background(db: Database, broker: Arc<dyn Broker>) -> Background {
+    start_background_with(db, broker, BackgroundOptions::default())
+}
+
+/// [`start_background`] with queue options, or without consuming.
+pub fn start_background_with(
+    db: Database,
+    broker: Arc<dyn Broker>,
+    options: BackgroundOptions,
+) -> Background {
     let outbox = Outbox::start(
         db.clone(),
         broker.clone(),
@@ -86,13 +116,22 @@ pub fn start_background(db: Database, broker: Arc<dyn Broker>) -> Background {
         .with_outbox(outbox)
         .register::<ConfirmOrder>()
         .register::<NotifyOrder>();
+    if options.produce_only {
+        return Background {
+            queue,
+            worker: None,
+        };
+    }
     let actor_queue = queue.clone();
     let actor = Supervisor::start(move |_| OrdersActor::new(db, actor_queue));
     let worker = Worker::new(broker)
-        .handle::<ConfirmOrder, _>(actor.clone())
-        .handle::<NotifyOrder, _>(actor)
+        .handle_with::<ConfirmOrder, _>(actor.clone(), options.queue)
+        .handle_with::<NotifyOrder, _>(actor, options.queue)
         .start();
-    Background { queue, worker }
+    Background {
+        queue,
+        worker: Some(worker),
+    }
 }
 
 /// Everything the service serves: its routes, the job operator routes

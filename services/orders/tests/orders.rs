@@ -339,7 +339,7 @@ async fn a_placed_order_is_confirmed_by_its_job_and_notified_once() {
             0,
             "everything staged was published"
         );
-        background.worker.shutdown(Duration::from_secs(5)).await;
+        background.shutdown(Duration::from_secs(5)).await;
         if let Some(amqp) = amqp {
             for name in ["orders.confirm", "orders.notify"] {
                 amqp.delete(name).await.unwrap();

@@ -70,12 +70,18 @@ impl AmqpSettings {
         }
     }
 
-    /// Settings for `AMQP_URL`, if it is set.
+    /// Settings for `AMQP_URL`, if it is set, with `AMQP_NAMESPACE` (a prefix for
+    /// queue names) when that is set too.
     pub fn from_env() -> Option<Self> {
-        std::env::var("AMQP_URL")
+        let mut settings = std::env::var("AMQP_URL")
             .ok()
             .filter(|url| !url.is_empty())
-            .map(Self::new)
+            .map(Self::new)?;
+        // Processes that must share queues (a gateway and its workers) share it.
+        if let Ok(namespace) = std::env::var("AMQP_NAMESPACE") {
+            settings.namespace = namespace;
+        }
+        Some(settings)
     }
 
     /// The URL with its password hidden, for logs.
