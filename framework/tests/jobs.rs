@@ -9,7 +9,10 @@ use apiarist::{
         Auth, Claims, KeyRing, LoginThrottle, SigningKey, ThrottleConfig, TokenConfig, unix_now,
     },
     db::{Database, Tx, testing::TestDatabase},
-    jobs::{Broker, Job, JobError, JobQueue, Jobs, MemoryBroker, Outbox, Worker, outbox},
+    jobs::{
+        AmqpBroker, AmqpSettings, Broker, Job, JobError, JobQueue, Jobs, MemoryBroker, Outbox,
+        Worker, outbox,
+    },
     prelude::*,
     testing::TestClient,
 };
@@ -83,8 +86,8 @@ fn admin_token() -> String {
     format!("Bearer {}", ring.sign(&claims).unwrap())
 }
 
-async fn app(db: Database, broker: Arc<MemoryBroker>) -> TestClient {
-    let dyn_broker: Arc<dyn Broker> = broker;
+async fn app(db: Database, broker: Arc<dyn Broker>) -> TestClient {
+    let dyn_broker = broker;
     let outbox = Outbox::start(db.clone(), dyn_broker.clone(), Duration::from_millis(50));
     let queue = JobQueue::new(dyn_broker)
         .with_outbox(outbox)
@@ -103,7 +106,7 @@ async fn app(db: Database, broker: Arc<MemoryBroker>) -> TestClient {
     TestClient::new(app).await
 }
 
-async fn ready_jobs(broker: &MemoryBroker) -> u64 {
+async fn ready_jobs(broker: &dyn Broker) -> u64 {
     broker.stats(Welcome::NAME).await.unwrap().ready
 }
 
@@ -111,7 +114,7 @@ async fn ready_jobs(broker: &MemoryBroker) -> u64 {
 async fn a_committed_request_emits_its_job_and_a_failed_one_never_does() {
     for test_db in TestDatabase::all_from_env() {
         let db = test_db.connect::<Migrator>().await;
-        let broker = Arc::new(MemoryBroker::new());
+        let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new());
         let client = app(db.clone(), broker.clone()).await;
 
         let res = client.post("/register?fail=true").send().await;
@@ -127,7 +130,7 @@ async fn a_committed_request_emits_its_job_and_a_failed_one_never_does() {
         assert_eq!(res.status(), 204);
         let mut ready = 0;
         for _ in 0..100 {
-            ready = ready_jobs(&broker).await;
+            ready = ready_jobs(&*broker).await;
             if ready == 1 {
                 break;
             }
@@ -146,7 +149,7 @@ async fn a_committed_request_emits_its_job_and_a_failed_one_never_does() {
 #[actix_web::test]
 async fn a_direct_enqueue_is_published_at_once_with_the_request_s_trace() {
     let test_db = TestDatabase::sqlite();
-    let broker = Arc::new(MemoryBroker::new());
+    let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new());
     let client = app(test_db.connect::<Migrator>().await, broker.clone()).await;
     let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let res = client
@@ -163,7 +166,7 @@ async fn a_direct_enqueue_is_published_at_once_with_the_request_s_trace() {
         traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
         "the trace continues: {traceparent}"
     );
-    assert_eq!(ready_jobs(&broker).await, 1);
+    assert_eq!(ready_jobs(&*broker).await, 1);
 }
 
 /// A handler that always fails.
@@ -183,9 +186,35 @@ impl actix::Handler<Welcome> for Grumpy {
 
 #[actix_web::test]
 async fn operators_see_dead_jobs_and_retry_or_discard_them() {
+    for (broker, amqp) in brokers() {
+        operate_on(broker).await;
+        if let Some(amqp) = amqp {
+            amqp.delete(Welcome::NAME).await.unwrap();
+            amqp.close().await;
+        }
+    }
+}
+
+/// Every broker the tests can reach: in-process always, RabbitMQ (in a namespace of
+/// its own) when `AMQP_URL` is set; CI must have it.
+fn brokers() -> Vec<(Arc<dyn Broker>, Option<AmqpBroker>)> {
+    let mut all: Vec<(Arc<dyn Broker>, Option<AmqpBroker>)> =
+        vec![(Arc::new(MemoryBroker::new()), None)];
+    match AmqpSettings::from_env() {
+        Some(mut settings) => {
+            settings.namespace = format!("jobs-test-{}.", uuid::Uuid::new_v4().simple());
+            let amqp = AmqpBroker::new(settings);
+            all.push((Arc::new(amqp.clone()), Some(amqp)));
+        }
+        None if std::env::var("CI").as_deref() == Ok("true") => panic!("CI needs AMQP_URL"),
+        None => eprintln!("AMQP_URL not set: the RabbitMQ variant is skipped"),
+    }
+    all
+}
+
+async fn operate_on(broker: Arc<dyn Broker>) {
     use actix::Actor;
     let test_db = TestDatabase::sqlite();
-    let broker = Arc::new(MemoryBroker::new());
     let client = app(test_db.connect::<Migrator>().await, broker.clone()).await;
     let worker = Worker::new(broker.clone())
         .handle::<Welcome, _>(Grumpy.start())
