@@ -69,6 +69,7 @@ pub mod security;
 pub mod settings;
 pub mod telemetry;
 pub mod testing;
+mod type_map;
 pub mod validation;
 
 pub use app::{App, DEFAULT_BODY_LIMIT};

@@ -146,41 +146,43 @@ where
         );
         let config = self.config.clone();
         let service = self.service.clone();
+        // With the request level filtered out (RUST_LOG=warn) the span is disabled:
+        // skip entering it on every poll and computing what would be recorded on it.
+        let enabled = !span.is_disabled();
+        let in_span = span.clone();
 
-        Box::pin(
-            async move {
-                let called = std::panic::catch_unwind(AssertUnwindSafe(|| service.call(req)));
-                let outcome = match called {
-                    Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
-                    Err(panic) => Err(panic),
-                };
-                let span = tracing::Span::current();
-                let mut res = match outcome {
-                    Ok(Ok(res)) => finish_request(finish(res, &config), &config).await,
-                    // No request is left to answer with (it was moved into the failed
-                    // service), so the response travels as an error that renders itself.
-                    Ok(Err(err)) => {
-                        return Err(PreparedResponse::new(
-                            render_error(&err, &config),
-                            &request_id,
-                            &span,
-                            started,
-                        )
-                        .into());
-                    }
-                    Err(_) => {
-                        // The panic hook has already logged message, location and backtrace.
-                        let response = HttpResponse::InternalServerError()
-                            .json(json!({"detail": "Internal Server Error"}));
-                        return Err(
-                            PreparedResponse::new(response, &request_id, &span, started).into()
-                        );
-                    }
-                };
-                if let Ok(value) = HeaderValue::from_str(&request_id) {
-                    res.headers_mut()
-                        .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+        let handled = async move {
+            let called = std::panic::catch_unwind(AssertUnwindSafe(|| service.call(req)));
+            let outcome = match called {
+                Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+                Err(panic) => Err(panic),
+            };
+            let span = in_span;
+            let mut res = match outcome {
+                Ok(Ok(res)) => finish_request(finish(res, &config), &config).await,
+                // No request is left to answer with (it was moved into the failed
+                // service), so the response travels as an error that renders itself.
+                Ok(Err(err)) => {
+                    return Err(PreparedResponse::new(
+                        render_error(&err, &config),
+                        &request_id,
+                        &span,
+                        started,
+                    )
+                    .into());
                 }
+                Err(_) => {
+                    // The panic hook has already logged message, location and backtrace.
+                    let response = HttpResponse::InternalServerError()
+                        .json(json!({"detail": "Internal Server Error"}));
+                    return Err(PreparedResponse::new(response, &request_id, &span, started).into());
+                }
+            };
+            if let Ok(value) = HeaderValue::from_str(&request_id) {
+                res.headers_mut()
+                    .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+            }
+            if enabled {
                 span.record(
                     "route",
                     res.request()
@@ -188,11 +190,15 @@ where
                         .as_deref()
                         .unwrap_or("<unmatched>"),
                 );
-                record_outcome(&span, res.status(), started);
-                Ok(res)
             }
-            .instrument(span),
-        )
+            record_outcome(&span, res.status(), started, &request_id);
+            Ok(res)
+        };
+        if enabled {
+            Box::pin(handled.instrument(span))
+        } else {
+            Box::pin(handled)
+        }
     }
 }
 
@@ -226,11 +232,13 @@ async fn finish_request<B: MessageBody + 'static>(
     })
 }
 
-fn record_outcome(span: &tracing::Span, status: StatusCode, started: Instant) {
+fn record_outcome(span: &tracing::Span, status: StatusCode, started: Instant, request_id: &str) {
     span.record("status", status.as_u16());
     span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
     if status.is_server_error() {
-        tracing::error!("request failed");
+        // The id is repeated here: with the request level filtered out, the span that
+        // would carry it is disabled, and this line must still be traceable.
+        tracing::error!(request_id, status = status.as_u16(), "request failed");
     } else {
         tracing::info!("request finished");
     }
@@ -258,7 +266,7 @@ impl PreparedResponse {
             headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
         }
         let body = response.into_body().try_into_bytes().unwrap_or_default();
-        record_outcome(span, status, started);
+        record_outcome(span, status, started, request_id);
         Self {
             status,
             headers,

@@ -129,7 +129,7 @@ type Cell<T> = OnceCell<Result<T, SharedError>>;
 
 /// The per-request cache: one cell per dependency type.
 #[derive(Default)]
-pub(crate) struct DepCache(HashMap<TypeId, Rc<dyn std::any::Any>>);
+pub(crate) struct DepCache(HashMap<TypeId, Rc<dyn std::any::Any>, crate::type_map::TypeIdBuild>);
 
 fn cell_for<T: Provide>(req: &HttpRequest) -> Rc<Cell<T>> {
     let mut extensions = req.extensions_mut();

@@ -162,7 +162,9 @@ impl Shape {
     /// first use; later calls return the same (leaked, process-lived) shape.
     pub fn of<T: schemars::JsonSchema + 'static>() -> &'static Shape {
         // Read-mostly: every request looks its type up, only the first one compiles.
-        static CACHE: OnceLock<RwLock<HashMap<TypeId, &'static Shape>>> = OnceLock::new();
+        static CACHE: OnceLock<
+            RwLock<HashMap<TypeId, &'static Shape, crate::type_map::TypeIdBuild>>,
+        > = OnceLock::new();
         let cache = CACHE.get_or_init(Default::default);
         let id = TypeId::of::<T>();
         if let Some(shape) = cache.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
