@@ -66,14 +66,13 @@ impl ReadinessChecks {
             let db = db.clone();
             Box::pin(async move {
                 let readiness = db.ready().await;
-                let backend = readiness.backend.as_str().to_owned();
-                if readiness.ready {
-                    Ok(backend)
-                } else {
-                    Err(format!(
+                let backend = readiness.backend.as_str();
+                match (readiness.ready, readiness.reason) {
+                    (true, _) => Ok(backend.to_owned()),
+                    (false, reason) => Err(format!(
                         "{backend}: {}",
-                        readiness.reason.unwrap_or_else(|| "not ready".to_owned())
-                    ))
+                        reason.as_deref().unwrap_or("not ready")
+                    )),
                 }
             })
         })
@@ -89,17 +88,10 @@ pub(crate) async fn readyz(req: HttpRequest) -> Result<Json<Ready>, HttpError> {
     if let Some(checks) = req.app_data::<ReadinessChecks>() {
         let mut ready = std::collections::BTreeMap::new();
         for (name, probe) in &checks.0 {
-            match probe().await {
-                Ok(answer) => {
-                    ready.insert(name.clone(), answer);
-                }
-                Err(reason) => {
-                    return Err(HttpError::new(
-                        503,
-                        serde_json::json!({"status": "unavailable", "check": name, "reason": reason}),
-                    ));
-                }
-            }
+            let answer = probe().await.map_err(|reason| {
+                unavailable(serde_json::json!({"check": name, "reason": reason}))
+            })?;
+            ready.insert(name.clone(), answer);
         }
         return Ok(Json(Ready {
             status: "ready".to_owned(),
@@ -107,31 +99,29 @@ pub(crate) async fn readyz(req: HttpRequest) -> Result<Json<Ready>, HttpError> {
             checks: ready,
         }));
     }
-    let Some(db) = req.app_data::<web::Data<Database>>() else {
-        return Ok(Json(Ready {
-            status: "ready".to_owned(),
-            database: None,
-            checks: Default::default(),
-        }));
+    // Without named checks: the app's own database, if it has one.
+    let database = match req.app_data::<web::Data<Database>>() {
+        Some(db) => {
+            let probe = ReadinessChecks::database(db.get_ref().clone());
+            let answer = probe().await.map_err(|reason| {
+                let backend = db.backend().as_str();
+                unavailable(serde_json::json!({"database": backend, "reason": reason}))
+            })?;
+            Some(answer)
+        }
+        None => None,
     };
-    let readiness = db.ready().await;
-    let backend = readiness.backend.as_str().to_owned();
-    if readiness.ready {
-        Ok(Json(Ready {
-            status: "ready".to_owned(),
-            database: Some(backend),
-            checks: Default::default(),
-        }))
-    } else {
-        Err(HttpError::new(
-            503,
-            serde_json::json!({
-                "status": "unavailable",
-                "database": backend,
-                "reason": readiness.reason.unwrap_or_else(|| "not ready".to_owned()),
-            }),
-        ))
-    }
+    Ok(Json(Ready {
+        status: "ready".to_owned(),
+        database,
+        checks: Default::default(),
+    }))
+}
+
+/// `503 {"detail": {"status": "unavailable", ...what failed}}`.
+fn unavailable(mut detail: serde_json::Value) -> HttpError {
+    detail["status"] = serde_json::json!("unavailable");
+    HttpError::new(503, detail)
 }
 
 pub(crate) fn router() -> Router {

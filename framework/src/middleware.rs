@@ -325,7 +325,7 @@ fn finish<B: MessageBody + 'static>(
     if custom.is_none() && !rerender_ours && already_json {
         return res.map_into_left_body();
     }
-    let response = custom.unwrap_or_else(|| render_error(err, config));
+    let response = custom.unwrap_or_else(|| render_unhandled(err, config.format));
     let (req, _) = res.into_parts();
     ServiceResponse::new(req, response).map_into_right_body()
 }
@@ -333,14 +333,20 @@ fn finish<B: MessageBody + 'static>(
 /// Renders any error in the app's format.
 pub(crate) fn render_error(err: &Error, config: &CoreConfig) -> HttpResponse {
     let err = SharedError::original(err);
-    if let Some(custom) = config.handlers.iter().find_map(|h| h(err)) {
-        return custom;
+    match config.handlers.iter().find_map(|h| h(err)) {
+        Some(custom) => custom,
+        None => render_unhandled(err, config.format),
     }
+}
+
+/// Renders an error no exception handler claimed: the framework's own types in the
+/// app's format, anything else as `{"detail": ...}` with its status and headers.
+fn render_unhandled(err: &Error, format: ErrorFormat) -> HttpResponse {
     if let Some(e) = err.as_error::<HttpError>() {
-        return e.render(config.format);
+        return e.render(format);
     }
     if let Some(e) = err.as_error::<RequestValidationError>() {
-        return e.render(config.format);
+        return e.render(format);
     }
     let status = err.as_response_error().status_code();
     let detail = if status.is_server_error() {
@@ -352,7 +358,7 @@ pub(crate) fn render_error(err: &Error, config: &CoreConfig) -> HttpResponse {
     } else {
         err.to_string()
     };
-    let mut response = HttpError::new(status.as_u16(), detail).render(config.format);
+    let mut response = HttpError::new(status.as_u16(), detail).render(format);
     // Keep headers the original error set (e.g. `Allow`, `WWW-Authenticate`).
     let original = err.error_response();
     for (name, value) in original.headers() {

@@ -230,10 +230,15 @@ async fn basic_credentials_and_api_keys() {
     let res = client.get("/basic").send().await;
     assert_eq!(res.status(), 401);
     assert_eq!(res.header("www-authenticate"), Some("Basic"));
+    assert_eq!(res.json::<Value>(), json!({"detail": "Not authenticated"}));
 
     let res = client.get("/key").header("x-api-key", "k-123").send().await;
     assert_eq!(res.json::<Value>(), json!("k-123"));
-    assert_eq!(client.get("/key").send().await.status(), 401);
+    let res = client.get("/key").send().await;
+    assert_eq!(
+        (res.status(), res.json::<Value>()),
+        (401, json!({"detail": "Not authenticated"}))
+    );
 }
 
 #[actix_web::test]

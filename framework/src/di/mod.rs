@@ -43,7 +43,6 @@ use tokio::sync::OnceCell;
 pub(crate) use docs::{DependencyDocs, collect, declare_statuses};
 pub use needs::Needs;
 pub(crate) use overrides::Overrides;
-pub(crate) use scope::scope_of;
 pub(crate) use scope::{DeferredBody, finish_scope};
 pub use scope::{Outcome, RequestScope};
 pub use state::State;

@@ -91,7 +91,8 @@ impl RequestScope {
         self.0.deferred.borrow_mut().push(Box::pin(task));
     }
 
-    fn of(req: &HttpRequest) -> Self {
+    /// The request's scope, created on first use.
+    pub(crate) fn of(req: &HttpRequest) -> Self {
         if let Some(scope) = req.extensions().get::<RequestScope>() {
             return scope.clone();
         }
@@ -121,11 +122,6 @@ impl Drop for ScopeInner {
             }
         });
     }
-}
-
-/// The request's scope, created on first use.
-pub(crate) fn scope_of(req: &HttpRequest) -> RequestScope {
-    RequestScope::of(req)
 }
 
 /// Runs the request's finishers (latest first, like nested `yield`s) and hands back

@@ -271,13 +271,8 @@ async fn relay_pass(db: Database, broker: Arc<dyn Broker>) -> Result<usize, Stri
         let seq: i64 = row.try_get("", "seq").map_err(|e| e.to_string())?;
         let body: String = row.try_get("", "envelope").map_err(|e| e.to_string())?;
         let sent = match serde_json::from_str::<Envelope>(&body) {
-            Ok(envelope) => {
-                if let Err(error) = broker.declare(&envelope.name).await {
-                    failure = Some(error.to_string());
-                    break;
-                }
-                broker.publish(envelope).await.map_err(|e| e.to_string())
-            }
+            // Publishing declares the job's queue where the broker needs it.
+            Ok(envelope) => broker.publish(envelope).await.map_err(|e| e.to_string()),
             // A row that is not an envelope can never be published: drop it loudly.
             Err(error) => {
                 tracing::error!(%error, seq, "dropping an unreadable outbox row");

@@ -58,7 +58,7 @@ impl Jobs {
         let envelope = self.queue.enqueue_in(&*tx, job, options).await?;
         if let Some(outbox) = self.queue.outbox().cloned() {
             // After the response was sent, hence after the commit.
-            di::scope_of(&self.req).defer(async move { outbox.nudge() });
+            crate::RequestScope::of(&self.req).defer(async move { outbox.nudge() });
         }
         Ok(envelope)
     }

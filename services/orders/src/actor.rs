@@ -5,7 +5,6 @@ use apiarist::{
     db::Database,
     jobs::{EnqueueOptions, JobError, JobQueue},
 };
-use sea_orm::TransactionTrait;
 use shared_models::orders::{ConfirmOrder, NotifyOrder};
 
 use crate::models;
@@ -41,8 +40,7 @@ impl Handler<ConfirmOrder> for OrdersActor {
     fn handle(&mut self, job: ConfirmOrder, _: &mut Context<Self>) -> Self::Result {
         let (db, queue) = (self.db.clone(), self.queue.clone());
         Box::pin(async move {
-            let conn = db.conn().await.map_err(failed)?;
-            let tx = conn.begin().await.map_err(failed)?;
+            let tx = db.begin().await.map_err(failed)?;
             // Idempotent: a redelivered job finds the order confirmed already, and
             // the notification is staged only with the confirmation that caused it.
             if models::confirm(&tx, job.order_id).await.map_err(failed)? {

@@ -26,7 +26,6 @@ use apiarist::{
         Broker, EnqueueOptions, JobQueue, Outbox, QueueOptions, TraceContext, Worker, WorkerHandle,
     },
 };
-use sea_orm::TransactionTrait;
 use shared_models::orders::{ConfirmOrder, NotifyOrder};
 
 pub use actor::OrdersActor;
@@ -44,8 +43,7 @@ pub async fn place(
     item_id: i64,
     quantity: i64,
 ) -> Result<models::order::Model, apiarist::HttpError> {
-    let conn = db.conn().await?;
-    let tx = conn.begin().await?;
+    let tx = db.begin().await?;
     let order = models::insert(&tx, owner, item_id, quantity).await?;
     let options = EnqueueOptions {
         idempotency_key: Some(format!("confirm-order-{}", order.id)),

@@ -228,12 +228,19 @@ async fn owners_and_admins_read_an_order_others_get_404() {
                 .header("authorization", &who)
                 .send()
                 .await;
-            res.status()
+            (res.status(), res.json::<Value>())
         }
     };
-    assert_eq!(read(token("7", &[])).await, 200);
-    assert_eq!(read(token("8", &[])).await, 404);
-    assert_eq!(read(token("root", &["admin"])).await, 200);
+    let (status, mine) = read(token("7", &[])).await;
+    assert_eq!((status, mine["id"].as_i64()), (200, Some(id)));
+    assert_eq!(mine["owner"], "7");
+    let (status, theirs) = read(token("8", &[])).await;
+    assert_eq!(
+        (status, theirs),
+        (404, json!({"detail": format!("Order {id} not found")}))
+    );
+    let (status, admin) = read(token("root", &["admin"])).await;
+    assert_eq!((status, admin["id"].as_i64()), (200, Some(id)));
 }
 
 #[actix_web::test]
