@@ -13,7 +13,7 @@ use apiarist::{
     jobs::{AmqpBroker, AmqpSettings, Broker, JobQueue, MemoryBroker},
     testing::TestClient,
 };
-use orders::{OrdersActor, StockError, StockPort};
+use orders::OrdersActor;
 use serde_json::{Value, json};
 use shared_models::{
     items::ItemCreate,
@@ -31,34 +31,6 @@ struct Env {
 
 fn fresh() -> TestDatabase {
     TestDatabase::postgres_from_env().unwrap_or_else(TestDatabase::sqlite)
-}
-
-/// A stock port on the items service's own queries, as the composed stack wires it.
-fn stock_port(items: Database) -> StockPort {
-    let release_db = items.clone();
-    StockPort::new(
-        move |item_id, quantity| {
-            let db = items.clone();
-            async move {
-                let conn = db.conn().await?;
-                Ok(items::models::reserve_stock(&conn, item_id, quantity)
-                    .await?
-                    .map_err(|e| match e {
-                        items::models::ReserveError::NotFound => StockError::NotFound,
-                        items::models::ReserveError::Insufficient { available } => {
-                            StockError::Insufficient { available }
-                        }
-                    }))
-            }
-        },
-        move |item_id, quantity| {
-            let db = release_db.clone();
-            async move {
-                let conn = db.conn().await?;
-                Ok(items::models::release_stock(&conn, item_id, quantity).await?)
-            }
-        },
-    )
 }
 
 fn auth() -> Auth {
@@ -92,7 +64,12 @@ async fn env_on(
     let items = items_tdb.connect::<items::Migrator>().await;
     let background = orders::start_background(orders.clone(), broker);
     let queue: JobQueue = background.queue.clone();
-    let app = orders::app(orders.clone(), auth(), stock_port(items.clone()), queue);
+    let app = orders::app(
+        orders.clone(),
+        auth(),
+        gateway::stock_port(items.clone()),
+        queue,
+    );
     let env = Env {
         client: TestClient::new(app).await,
         items,
