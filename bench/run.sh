@@ -5,6 +5,8 @@
 # BENCH_ROUNDS (5), BENCH_THREADS (2), BENCH_CONNECTIONS (64), BENCH_POOL_SIZE (10),
 # BENCH_PGHOST (127.0.0.1), BENCH_PGPORT (5432), BENCH_PGUSER (postgres),
 # BENCH_KEEP_DB (0), BARE_PORT (18081), APIARIST_PORT (18082), CARGO_TARGET_DIR.
+# Then bench/middleware.sh measures the default middleware stack against none
+# (STACK_NONE_PORT, STACK_PORT) and its table is added to RESULTS.md.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -207,6 +209,12 @@ for s in "${SCENARIOS[@]}"; do
     done
 done
 
+# --- the middleware stack -----------------------------------------------------
+# The database servers are done: stop them, so the stack's servers have the CPUs.
+stop_server bare
+stop_server apiarist
+bash "$BENCH/middleware.sh" "$WORK/middleware.md"
+
 # --- report -------------------------------------------------------------------
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 out="$WORK/RESULTS.md"
@@ -260,6 +268,8 @@ out="$WORK/RESULTS.md"
     for s in "${SCENARIOS[@]}"; do
         echo "- $s: ${RAW[$s.bare]% } / ${RAW[$s.apiarist]% }"
     done
+    echo
+    cat "$WORK/middleware.md"
 } >"$out"
 mv "$out" "$BENCH/RESULTS.md"
 log "wrote $BENCH/RESULTS.md (raw wrk output in $WORK)"

@@ -9,7 +9,9 @@
 //!
 //! ```text
 //! HTTP request
-//!   -> middleware   request id, tracing span, panic -> 500, uniform error rendering
+//!   -> middleware   request id, tracing span, panic -> 500, uniform error rendering,
+//!                   metrics; then the app's and routers' layers (CORS, compression,
+//!                   trusted hosts, limits, rate limits, your own)
 //!   -> routing      Router: routes declared once, each with its OpenAPI operation
 //!   -> extract      Path / Query / Header / Cookie / Json / Form / Multipart: schema check
 //!                   with FastAPI's 422 errors (all at once), serde, validator rules
@@ -21,7 +23,12 @@
 //! [`App`] ties a service together (routers, state, exception handlers, docs) and
 //! runs it; [`openapi`] assembles `/openapi.json` and serves `/docs`, `/redoc` and
 //! `/scalar` offline; [`testing::TestClient`] drives an app in-process; [`settings`]
-//! and [`telemetry`] read configuration and set up logs.
+//! and [`telemetry`] read configuration and set up logs. Beyond JSON, [`ws`] serves
+//! WebSockets with typed, validated messages, [`stream`] Server-Sent Events and
+//! chunked bodies, [`files`] downloads and static directories, and [`Html`] pages
+//! (rendered by `Templates` with the `templates` feature). Behind the requests,
+//! [`jobs`] runs durable background work and [`events`] carries domain events
+//! between the processes of a service (RabbitMQ, or in-process).
 //!
 //! ## A route
 //!
@@ -55,22 +62,31 @@
 mod app;
 pub mod auth;
 mod background;
+pub mod client;
 pub mod db;
 mod di;
 mod error;
+pub mod events;
 mod extract;
+pub mod files;
+pub mod gateway;
 mod health;
 pub mod jobs;
-mod middleware;
+pub mod metrics;
+pub mod middleware;
 pub mod openapi;
+pub mod ratelimit;
 mod response;
 mod routing;
 pub mod security;
 pub mod settings;
+pub mod stream;
 pub mod telemetry;
+mod templates;
 pub mod testing;
 mod type_map;
 pub mod validation;
+pub mod ws;
 
 pub use app::{App, DEFAULT_BODY_LIMIT};
 pub use background::{BackgroundTasks, TaskOutcome};
@@ -83,6 +99,9 @@ pub use health::Health;
 pub use middleware::{REQUEST_ID_HEADER, RequestId};
 pub use response::{Created, NoContent};
 pub use routing::Router;
+pub use templates::Html;
+#[cfg(feature = "templates")]
+pub use templates::Templates;
 
 /// Re-exports of the crates whose derives and macros user code needs.
 pub mod reexports {

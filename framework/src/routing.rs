@@ -21,7 +21,10 @@ use apistos::{
     security::SecurityScheme,
 };
 
-use crate::di::{Dep, DependencyDocs, Provide, collect};
+use crate::{
+    di::{Dep, DependencyDocs, Provide, collect},
+    middleware::Middleware,
+};
 
 /// Builds a fresh actix-web route (one per worker).
 pub(crate) type RouteFactory = Arc<dyn Fn() -> actix_web::Route + Send + Sync>;
@@ -81,6 +84,8 @@ pub(crate) struct RouteDef {
     pub(crate) guards: Vec<Guard>,
     /// State of the routers the route belongs to (innermost first, so it wins).
     pub(crate) states: Vec<RouteState>,
+    /// Middleware of the routers (and app) the route belongs to, outermost first.
+    pub(crate) layers: Vec<Middleware>,
 }
 
 impl std::fmt::Debug for RouteDef {
@@ -118,6 +123,7 @@ pub struct Router {
     tags: Vec<String>,
     guards: Vec<Guard>,
     states: Vec<RouteState>,
+    layers: Vec<Middleware>,
     routes: Vec<RouteDef>,
 }
 
@@ -240,6 +246,47 @@ impl Router {
         self
     }
 
+    /// Wraps every route of this router, those added before and after, in
+    /// `middleware` (see [`middleware`](crate::middleware) for the kinds and their
+    /// order): the first added is the outermost, and this router's wrap those of the
+    /// routers it includes. Statuses it can answer with (413, 429, 504) are
+    /// documented on each route.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use apiarist::{Router, middleware::{BodyLimit, Timeout}, prelude::*};
+    ///
+    /// /// Upload a report.
+    /// #[api_operation(summary = "Upload")]
+    /// async fn upload() -> NoContent { NoContent }
+    ///
+    /// let reports = Router::with_prefix("/reports")
+    ///     .middleware(BodyLimit::new(20 << 20))
+    ///     .middleware(Timeout::new(Duration::from_secs(120)))
+    ///     .post("/", upload);
+    /// # let _ = reports;
+    /// ```
+    pub fn middleware(mut self, middleware: impl Into<Middleware>) -> Self {
+        let middleware = middleware.into();
+        // This router's layers are a prefix of each of its routes' lists.
+        let at = self.layers.len();
+        for route in &mut self.routes {
+            add_layer(route, at, &middleware);
+        }
+        self.states.extend(middleware.states.iter().cloned());
+        self.layers.push(middleware);
+        self
+    }
+
+    /// Gives the route just pushed this router's middleware.
+    fn wrap_last(&mut self) {
+        if let Some(route) = self.routes.last_mut() {
+            for (at, layer) in self.layers.iter().enumerate() {
+                add_layer(route, at, layer);
+            }
+        }
+    }
+
     /// Adds a tag to every route of this router (and of routers it includes later).
     pub fn tag(mut self, tag: &str) -> Self {
         self.tags.push(tag.to_owned());
@@ -281,7 +328,35 @@ impl Router {
             deps,
             guards: self.guards.clone(),
             states: self.states.clone(),
+            layers: Vec::new(),
         });
+        self.wrap_last();
+        self
+    }
+
+    /// Registers a route that is served but not documented (static files), with
+    /// this router's prefix, tags, dependencies and state like any other.
+    pub(crate) fn undocumented(
+        mut self,
+        method: Method,
+        path: &str,
+        name: &'static str,
+        factory: RouteFactory,
+    ) -> Self {
+        self.routes.push(RouteDef {
+            method,
+            path: join_path(&self.prefix, path),
+            factory,
+            operation: None,
+            components: Vec::new(),
+            handler_name: name,
+            tags: self.tags.clone(),
+            deps: DependencyDocs::default(),
+            guards: self.guards.clone(),
+            states: self.states.clone(),
+            layers: Vec::new(),
+        });
+        self.wrap_last();
         self
     }
 
@@ -317,6 +392,16 @@ impl Router {
             guards.append(&mut route.guards);
             route.guards = guards;
             route.states.extend(self.states.iter().cloned());
+            let mut layers = self.layers.clone();
+            layers.append(&mut route.layers);
+            route.layers = layers;
+            for layer in &self.layers {
+                for status in layer.statuses {
+                    if !route.deps.statuses.contains(status) {
+                        route.deps.statuses.push(*status);
+                    }
+                }
+            }
             self.routes.push(route);
         }
         self
@@ -335,6 +420,24 @@ impl Router {
 
     pub(crate) fn routes(&self) -> &[RouteDef] {
         &self.routes
+    }
+}
+
+/// Puts `layer` at position `at` of the route's middleware and documents its
+/// statuses there.
+pub(crate) fn add_layer(route: &mut RouteDef, at: usize, layer: &Middleware) {
+    route
+        .layers
+        .insert(at.min(route.layers.len()), layer.clone());
+    for status in layer.statuses {
+        if !route.deps.statuses.contains(status) {
+            route.deps.statuses.push(*status);
+        }
+    }
+    for state in &layer.states {
+        if !route.states.iter().any(|s| s.type_id == state.type_id) {
+            route.states.push(state.clone());
+        }
     }
 }
 

@@ -137,6 +137,26 @@ impl ServerSettings {
     }
 }
 
+/// How long a stopping server lets in-flight requests finish (`SHUTDOWN_GRACE_SECS`,
+/// default 30): after SIGTERM/SIGINT it stops accepting at once, and connections
+/// still busy when the grace period ends are closed.
+///
+/// ```
+/// # if std::env::var_os("SHUTDOWN_GRACE_SECS").is_none() {
+/// assert_eq!(apiarist::settings::shutdown_grace().unwrap().as_secs(), 30);
+/// # }
+/// ```
+pub fn shutdown_grace() -> Result<std::time::Duration, SettingsError> {
+    #[derive(Deserialize)]
+    struct Grace {
+        shutdown_grace_secs: Option<u64>,
+    }
+    let grace: Grace = from_env()?;
+    Ok(std::time::Duration::from_secs(
+        grace.shutdown_grace_secs.unwrap_or(30),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,8 +48,12 @@ impl std::fmt::Debug for TestClient {
 }
 
 impl TestClient {
-    /// Builds the app as a worker would and returns a client for it.
+    /// Builds the app as a worker would (after its start-up hooks, which must
+    /// succeed) and returns a client for it.
     pub async fn new(app: App) -> Self {
+        if let Err(failed) = app.startup().await {
+            panic!("{failed}");
+        }
         let service = actix_web::test::init_service(app.into_actix()).await;
         let service = service.map(|res: ServiceResponse<_>| res.map_into_boxed_body());
         Self {

@@ -1,6 +1,10 @@
-//! The orders contract: placing an order, reading it, and the jobs that confirm it.
+//! The orders contract: placing an order, reading it, the jobs that confirm it, and
+//! the event that tells whoever listens that an order moved on.
 
-use apiarist::jobs::{Job, JobError};
+use apiarist::{
+    events::Event,
+    jobs::{Job, JobError},
+};
 use apistos::ApiComponent;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -19,8 +23,11 @@ pub struct OrderCreate {
     pub quantity: i64,
 }
 
-/// Where an order is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// Where an order is in its life. Statuses are ordered as an order lives them
+/// (`Pending < Confirmed`): an order never goes back.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OrderStatus {
     /// Placed, stock reserved, waiting for confirmation.
@@ -106,4 +113,42 @@ impl actix::Message for NotifyOrder {
 
 impl Job for NotifyOrder {
     const NAME: &'static str = "orders.notify";
+}
+
+/// Event: an order moved to another status, published when it is placed (`pending`)
+/// and when its `ConfirmOrder` job confirms it (`confirmed`), by whichever process
+/// did it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OrderStatusChanged {
+    /// The order.
+    pub order_id: i64,
+    /// Its new status.
+    pub status: OrderStatus,
+    /// Who placed it (the token's subject): only they hear about it.
+    pub owner: String,
+    /// When it changed (the stored `updated_at`, to the microsecond).
+    pub at: DateTime<Utc>,
+}
+
+impl Event for OrderStatusChanged {
+    const NAME: &'static str = "orders.status_changed";
+}
+
+/// What the order status streams (`GET /ws/orders`, `GET /orders/events`) send the
+/// order's owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ApiComponent)]
+pub struct OrderStatusUpdate {
+    /// The order.
+    pub order_id: i64,
+    /// Its new status.
+    pub status: OrderStatus,
+}
+
+impl From<&OrderStatusChanged> for OrderStatusUpdate {
+    fn from(change: &OrderStatusChanged) -> Self {
+        OrderStatusUpdate {
+            order_id: change.order_id,
+            status: change.status,
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! End-to-end tests of the job system: real processes against the real PostgreSQL and
-//! RabbitMQ, nothing mocked. Each test file says what it proves:
+//! End-to-end tests of the job system and of the whole stack: real processes against
+//! the real PostgreSQL and RabbitMQ, nothing mocked. Each test file says what it
+//! proves:
 //!
 //! - `tests/crash.rs`: a worker process killed with SIGKILL in the middle of a job
 //!   loses nothing and duplicates nothing. The job is delivered again to the next
@@ -13,11 +14,18 @@
 //! - `tests/worker_process.rs`: the standalone worker (`services/worker`) confirms an
 //!   order placed in its database (relay, `ConfirmOrder`, `NotifyOrder`, one
 //!   notification), serves its probes, and exits 0 on SIGTERM after draining.
+//! - `tests/stack_processes.rs`: the whole demo stack as docker compose runs it
+//!   ([`Stack`]: users, items, orders, worker and gateway, each its own process) and
+//!   a user's story told to the gateway over HTTP only ([`http::Client`]); then one
+//!   service killed and restarted: 502 JSON for its routes meanwhile, the others
+//!   unaffected, everything back once it is.
 //!
 //! The processes are this crate's binaries, found through `CARGO_BIN_EXE_<name>`:
 //! `orders-worker` is the `worker` crate's `main` (its library's [`worker::run`]),
 //! `slow-effect-worker` a worker whose one job type ([`slow::SlowEffect`]) is slow
-//! and records every step in the database.
+//! and records every step in the database. The stack's services are the services'
+//! own `main`s, built here too (`stack-users`, `stack-items`, `stack-orders`,
+//! `stack-gateway`; see Cargo.toml).
 //!
 //! The tests need `DATABASE_URL` (a `postgres://` server on which they create
 //! throw-away databases) and `AMQP_URL`. Without them they skip with a note, except
@@ -27,9 +35,11 @@
 //!
 //! [`claim_once`]: apiarist::jobs::outbox::claim_once
 
+pub mod http;
 pub mod process;
 pub mod proxy;
 pub mod slow;
+pub mod stack;
 
 use std::{future::Future, time::Duration};
 
@@ -40,6 +50,7 @@ use apiarist::{
 
 pub use process::{Process, free_port, http_status};
 pub use proxy::Proxy;
+pub use stack::{Service, Stack};
 
 /// What an end-to-end test runs against.
 #[derive(Debug)]

@@ -21,9 +21,21 @@ pub struct Process {
 
 impl Process {
     /// Starts `program` with the test's environment plus `env`, its stdout and
-    /// stderr going to a log file ([`logs`](Self::logs)). `RUST_LOG` defaults to
-    /// `info`.
+    /// stderr going to a log file ([`logs`](Self::logs)), in a directory of its own
+    /// (no stray `.env` is read, no default SQLite file lands in the tree).
+    /// `RUST_LOG` defaults to `info`.
     pub fn spawn(name: &str, program: &str, env: &[(&str, String)]) -> Self {
+        Self::spawn_without(name, program, env, &[])
+    }
+
+    /// [`spawn`](Self::spawn), with the test's `unset` variables removed first (so
+    /// that the process sees only what `env` gives it of them).
+    pub fn spawn_without(
+        name: &str,
+        program: &str,
+        env: &[(&str, String)],
+        unset: &[&str],
+    ) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("apiarist-e2e-")
             .tempdir()
@@ -32,7 +44,11 @@ impl Process {
         let out = File::create(&log).expect("creating a log file");
         let err = out.try_clone().expect("sharing the log file");
         let mut command = Command::new(program);
+        for variable in unset {
+            command.env_remove(variable);
+        }
         command
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

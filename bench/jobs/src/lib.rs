@@ -33,9 +33,9 @@ pub struct Options {
     pub timeout: Duration,
     /// `x-max-priority` of the baseline's queue (0: a plain queue); `jobs-lapin` only.
     pub max_priority: u8,
-    /// `jobs-lapin` only, for experiments: publish what apiarist publishes (its
-    /// envelope as the body, its properties and headers, through a direct exchange
-    /// with `mandatory`), to tell the broker's extra work from the framework's.
+    /// `jobs-lapin` only, for experiments: publish what apiarist publishes (the
+    /// payload as body, its properties and headers, through a direct exchange with
+    /// `mandatory`), to tell the broker's extra work from the framework's.
     pub envelope: bool,
     /// For experiments: publish all jobs first, then consume them, timing each phase
     /// on its own (`--phases 1`), to see which side is slower.

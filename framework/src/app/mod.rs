@@ -19,13 +19,15 @@ use actix_web::{
 };
 use serde_json::Value;
 
+mod layers;
+mod lifespan;
 mod register;
 mod run;
 
 use crate::{
     ErrorFormat,
     di::{Overrides, Provide},
-    middleware::{Core, CoreConfig, ExceptionHandler},
+    middleware::{AppStack, BodyLimitInfo, Core, CoreConfig, ExceptionHandler, Middleware},
     openapi::{ApiInfo, build_document, ui::DocsConfig},
     routing::{RouteDef, Router},
 };
@@ -66,6 +68,15 @@ pub struct App {
     overrides: Overrides,
     ready_checks: crate::health::ReadinessChecks,
     shutdown: Vec<ShutdownHook>,
+    startup: Vec<lifespan::StartupHook>,
+    /// Middleware around the whole app, outermost first.
+    app_layers: Vec<Middleware>,
+    /// Middleware on each of the app's routes, outermost first.
+    route_layers: Vec<Middleware>,
+    /// Where `/metrics` is served; `None`: metrics off.
+    metrics: Option<String>,
+    /// The databases whose pools `/metrics` reports, by name.
+    pools: Vec<(String, crate::db::Database)>,
 }
 
 type ShutdownHook = Arc<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = ()>>> + Send + Sync>;
@@ -108,6 +119,11 @@ impl App {
             overrides: Overrides::default(),
             ready_checks: Default::default(),
             shutdown: Vec::new(),
+            startup: Vec::new(),
+            app_layers: Vec::new(),
+            route_layers: Vec::new(),
+            metrics: Some("/metrics".to_owned()),
+            pools: Vec::new(),
         }
     }
 
@@ -138,6 +154,12 @@ impl App {
     /// Shares an existing `web::Data<T>` (already behind an `Arc`).
     pub fn state_data<T: Send + Sync + 'static>(mut self, data: web::Data<T>) -> Self {
         self.states.push(TypeId::of::<T>());
+        if let Some(db) =
+            (&data as &dyn std::any::Any).downcast_ref::<web::Data<crate::db::Database>>()
+        {
+            self.pools
+                .push(("default".to_owned(), db.get_ref().clone()));
+        }
         self.configurators.push(Arc::new(move |cfg| {
             cfg.app_data(data.clone());
         }));
@@ -151,7 +173,10 @@ impl App {
         self
     }
 
-    /// Limit for request bodies read whole; larger bodies get a 413 JSON error.
+    /// Limit for request bodies read whole (JSON, forms; default 1 MiB); a larger
+    /// one is `413 {"detail": "Request body is larger than the limit of N bytes"}`.
+    /// Streamed bodies (multipart uploads) have their own limits; for a hard limit on
+    /// every body, per app or per router, see [`BodyLimit`](crate::middleware::BodyLimit).
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
         self
@@ -203,6 +228,7 @@ impl App {
     /// that compose several services, each with its own database). Without any,
     /// `/readyz` checks the app's `Database` state, if it has one.
     pub fn ready_check(mut self, name: &str, db: crate::db::Database) -> Self {
+        self.pools.push((name.to_owned(), db.clone()));
         let probe = crate::health::ReadinessChecks::database(db);
         self.ready_checks.0.push((name.to_owned(), probe));
         self
@@ -288,6 +314,7 @@ impl App {
     /// [`serve`](Self::serve), [`into_actix`](Self::into_actix) and the TestClient
     /// call it; the error names the route, the type and the dependency chain.
     pub fn check(&self) -> Result<(), String> {
+        self.check_layers()?;
         for route in self.router.routes() {
             let mut docs = route.deps.clone();
             for guard in &route.guards {
@@ -339,6 +366,7 @@ impl App {
     fn all_routes(&self) -> Vec<RouteDef> {
         let mut routes = self.router.routes().to_vec();
         routes.extend(crate::health::router().routes().iter().cloned());
+        self.wrap_routes(&mut routes);
         routes
     }
 
@@ -349,6 +377,7 @@ impl App {
             configure(cfg);
         }
         cfg.app_data(web::PayloadConfig::new(self.body_limit));
+        cfg.app_data(BodyLimitInfo(self.body_limit));
         if !self.overrides.0.is_empty() {
             cfg.app_data(self.overrides.clone());
         }
@@ -360,7 +389,15 @@ impl App {
             app.mount_prefix = format!("{}{path}", self.mount_prefix);
             cfg.service(web::scope(path).configure(move |c| app.configure(c)));
         }
-        register::register_routes(cfg, &self.all_routes());
+        let metrics = self.metrics.as_ref().map(|_| self.mount_prefix.as_str());
+        register::register_routes(cfg, &self.all_routes(), metrics);
+        if let Some(path) = self
+            .metrics
+            .as_ref()
+            .filter(|_| self.mount_prefix.is_empty())
+        {
+            crate::metrics::configure(cfg, path, self.pools.clone());
+        }
         if let Some(docs) = &self.docs {
             let document = self.document_bytes().clone();
             cfg.route(
@@ -398,10 +435,13 @@ impl App {
         let core = Core::new(CoreConfig {
             format: self.format,
             handlers: self.handlers.clone(),
+            metrics: self.metrics.is_some(),
         });
+        let layers = AppStack(self.app_layers.clone().into());
         actix_web::App::new()
             .configure(|cfg| self.configure(cfg))
             .default_service(web::to(register::not_found))
+            .wrap(layers)
             .wrap(core)
     }
 }

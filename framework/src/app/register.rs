@@ -11,11 +11,20 @@ use actix_web::{
 };
 use serde_json::json;
 
-use crate::routing::{Guard, RouteDef};
+use crate::{
+    metrics::http::RouteMetrics,
+    middleware::{Middleware, Stack},
+    routing::{Guard, RouteDef},
+};
 
 /// Groups routes by path into resources; answers 405 JSON (with `Allow`) for a known
-/// path with another method, and serves `/items` as well as `/items/`.
-pub(super) fn register_routes(cfg: &mut web::ServiceConfig, routes: &[RouteDef]) {
+/// path with another method, and serves `/items` as well as `/items/`. With
+/// `metrics` (the mount prefix), each resource carries its route's metric handles.
+pub(super) fn register_routes(
+    cfg: &mut web::ServiceConfig,
+    routes: &[RouteDef],
+    metrics: Option<&str>,
+) {
     let mut paths: Vec<&str> = Vec::new();
     for route in routes {
         if !paths.contains(&route.path.as_str()) {
@@ -33,6 +42,9 @@ pub(super) fn register_routes(cfg: &mut web::ServiceConfig, routes: &[RouteDef])
             patterns.push(bare.to_owned());
         }
         let mut resource = web::resource(patterns);
+        if let Some(prefix) = metrics {
+            resource = resource.app_data(RouteMetrics::new(&format!("{prefix}{path}")));
+        }
         let mut attached = Vec::new();
         for state in same_path.iter().flat_map(|r| &r.states) {
             if !attached.contains(&state.type_id) {
@@ -40,24 +52,45 @@ pub(super) fn register_routes(cfg: &mut web::ServiceConfig, routes: &[RouteDef])
                 resource = (state.attach)(resource);
             }
         }
-        for route in same_path {
-            resource = resource.route(with_guards((route.factory)(), &route.guards));
+        for route in &same_path {
+            let guarded = with_guards((route.factory)(), &route.guards);
+            resource = resource.route(with_layers(guarded, &route.layers));
         }
         let allow = allowed
             .iter()
             .map(Method::as_str)
             .collect::<Vec<_>>()
             .join(", ");
-        resource = resource.default_service(web::to(move || {
+        let not_allowed = move || {
             let allow = allow.clone();
             async move {
                 HttpResponse::MethodNotAllowed()
                     .insert_header((header::ALLOW, allow))
                     .json(json!({"detail": "Method Not Allowed"}))
             }
-        }));
+        };
+        // A router's CORS answers preflights: they are OPTIONS requests, which reach
+        // its routes only through a route of their own, wrapped from the CORS layer
+        // inwards (a preflight carries no credentials for the layers outside it).
+        let preflight = same_path
+            .iter()
+            .find_map(|r| Some(&r.layers[r.layers.iter().position(|l| l.preflight)?..]))
+            .filter(|_| !allowed.contains(&Method::OPTIONS));
+        if let Some(layers) = preflight {
+            let options = web::method(Method::OPTIONS).to(not_allowed.clone());
+            resource = resource.route(with_layers(options, layers));
+        }
+        resource = resource.default_service(web::to(not_allowed));
         cfg.service(resource);
     }
+}
+
+/// Wraps a route in its routers' middleware (outside their dependencies).
+fn with_layers(route: actix_web::Route, layers: &[Middleware]) -> actix_web::Route {
+    if layers.is_empty() {
+        return route;
+    }
+    route.wrap(Stack(layers.into()))
 }
 
 /// Resolves the router- and app-level dependencies before the handler runs.

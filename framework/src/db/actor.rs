@@ -28,12 +28,54 @@ use super::{Backend, DbSettings, Readiness};
 
 /// Runs a service's migrations; `M::up` behind a plain function pointer, so neither
 /// the actor nor the [`Database`](super::Database) handle is generic.
-type MigrateFn = fn(DatabaseConnection) -> LocalBoxFuture<'static, Result<(), DbErr>>;
+type MigrateFn = fn(DatabaseConnection, &DbSettings) -> LocalBoxFuture<'static, Result<(), DbErr>>;
 
 fn migrate_with<M: MigratorTrait + 'static>(
     conn: DatabaseConnection,
+    settings: &DbSettings,
 ) -> LocalBoxFuture<'static, Result<(), DbErr>> {
-    Box::pin(async move { M::up(&conn, None).await })
+    let lock_url = (settings.backend() == Backend::Postgres).then(|| settings.url.clone());
+    Box::pin(async move {
+        // Replicas of a service starting together would otherwise run the same
+        // migrations at the same moment, and two `CREATE TABLE`s can collide. On
+        // PostgreSQL the first takes a lock named after the service's migration
+        // table, the others wait for it, then find nothing left to do. The lock
+        // lives on a connection of its own, so the pool stays free for the
+        // migrations (even a pool of one).
+        let lock = match lock_url {
+            Some(url) => Some(lock_migrations(&url, &M::migration_table_name().to_string()).await?),
+            None => None,
+        };
+        let result = M::up(&conn, None).await;
+        if let Some(lock) = lock {
+            // Closing the session releases its advisory lock.
+            let _ = lock.close().await;
+        }
+        result
+    })
+}
+
+/// A connection holding PostgreSQL's session advisory lock for `table`'s migrations.
+async fn lock_migrations(url: &str, table: &str) -> Result<DatabaseConnection, DbErr> {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    let conn = sea_orm::Database::connect(options).await?;
+    // A stable 64-bit key from the name (FNV-1a): the same in every process.
+    let key = table.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    }) as i64;
+    conn.execute_raw(Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_advisory_lock($1)",
+        [key.into()],
+    ))
+    .await?;
+    Ok(conn)
 }
 
 /// What handles see, published by the actor.
@@ -213,12 +255,29 @@ impl Handler<Ping> for DbActor {
             return Box::pin(fut::ready(not_ready(snapshot.status.reason())));
         };
         let timeout = self.settings.connect_timeout;
+        let pool_size = self.settings.pool_size;
         let ping = async move {
-            match tokio::time::timeout(timeout, conn.ping()).await {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(err)) => Err(format!("ping failed: {err}")),
-                Err(_) => Err(format!("ping timed out after {timeout:?}")),
+            let once = || async {
+                match tokio::time::timeout(timeout, conn.ping()).await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(err)) => Err(format!("ping failed: {err}")),
+                    Err(_) => Err(format!("ping timed out after {timeout:?}")),
+                }
+            };
+            // Pooled connections in steady use are handed out unchecked (see
+            // `DbSettings::ping_after_idle`): one the server dropped fails once and
+            // leaves the pool. Only a failure on a fresh connection (after every
+            // pooled one had its chance) says the database itself is unreachable,
+            // and why.
+            let mut result = once().await;
+            for _ in 0..pool_size {
+                match &result {
+                    // A server that does not answer in time will not on the next try.
+                    Err(reason) if !reason.starts_with("ping timed out") => result = once().await,
+                    _ => break,
+                }
             }
+            result
         };
         Box::pin(self.supervised(ping).map(move |result, act, _ctx| {
             let Some(result) = result else {
@@ -305,7 +364,7 @@ async fn connect_and_migrate(
     };
     let reason = format!("connected to {backend}; running migrations");
     set(None, Status::Starting { reason });
-    match migrate(conn.clone()).await {
+    match migrate(conn.clone(), &settings).await {
         Ok(()) => {
             tracing::info!(%backend, %url, attempt, "database connected and migrated");
             set(Some(conn), Status::Ready);
@@ -325,6 +384,9 @@ async fn connect_once(settings: &DbSettings) -> Result<DatabaseConnection, Strin
         .max_connections(settings.pool_size)
         .connect_timeout(settings.connect_timeout)
         .acquire_timeout(settings.connect_timeout);
+    if !settings.ping_after_idle.is_zero() {
+        options.test_before_acquire_if_idle_for(settings.ping_after_idle);
+    }
     match settings.backend() {
         Backend::Sqlite => configure_sqlite(settings, &mut options),
         Backend::Postgres => probe_postgres(settings).await?,

@@ -17,6 +17,7 @@ use super::{Backend, DbError};
 /// | `DATABASE_BACKOFF_INITIAL_MS` | [`backoff_initial`](Self::backoff_initial) | 250 |
 /// | `DATABASE_BACKOFF_MAX_MS` | [`backoff_max`](Self::backoff_max) | 10000 |
 /// | `DATABASE_SQLITE_BUSY_TIMEOUT_MS` | [`sqlite_busy_timeout`](Self::sqlite_busy_timeout) | 5000 |
+/// | `DATABASE_PING_AFTER_IDLE_MS` | [`ping_after_idle`](Self::ping_after_idle) | 10000 |
 ///
 /// ```
 /// use std::time::Duration;
@@ -47,6 +48,11 @@ pub struct DbSettings {
     pub backoff_max: Duration,
     /// SQLite only: how long a writer waits for the lock before "database is locked".
     pub sqlite_busy_timeout: Duration,
+    /// A pooled connection idle at least this long is pinged before it is handed
+    /// out, so one the server or a firewall dropped meanwhile is replaced instead of
+    /// failing the request; connections in steady use skip the ping and its round
+    /// trip. Zero pings on every checkout.
+    pub ping_after_idle: Duration,
 }
 
 /// Like the derived `Debug`, with the URL's password replaced by `***`.
@@ -60,6 +66,7 @@ impl fmt::Debug for DbSettings {
             .field("backoff_initial", &self.backoff_initial)
             .field("backoff_max", &self.backoff_max)
             .field("sqlite_busy_timeout", &self.sqlite_busy_timeout)
+            .field("ping_after_idle", &self.ping_after_idle)
             .finish()
     }
 }
@@ -74,6 +81,7 @@ struct DbEnv {
     database_backoff_initial_ms: Option<u64>,
     database_backoff_max_ms: Option<u64>,
     database_sqlite_busy_timeout_ms: Option<u64>,
+    database_ping_after_idle_ms: Option<u64>,
 }
 
 impl DbSettings {
@@ -87,6 +95,7 @@ impl DbSettings {
             backoff_initial: Duration::from_millis(250),
             backoff_max: Duration::from_secs(10),
             sqlite_busy_timeout: Duration::from_secs(5),
+            ping_after_idle: Duration::from_secs(10),
         }
     }
 
@@ -146,6 +155,9 @@ impl DbSettings {
         }
         if let Some(v) = env.database_sqlite_busy_timeout_ms {
             s.sqlite_busy_timeout = ms(v);
+        }
+        if let Some(v) = env.database_ping_after_idle_ms {
+            s.ping_after_idle = ms(v);
         }
         Ok(s)
     }

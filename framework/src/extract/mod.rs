@@ -87,6 +87,18 @@ pub(crate) fn conform<T: Input>(
     finish(value, loc)
 }
 
+/// The shortcut for text parameters whose type says it all (see
+/// [`Shape::types_suffice`]): `parse` deserialises straight into `T`, then `T`'s
+/// own checks run. `None` (the shortcut does not apply, or anything failed) sends
+/// the caller down the full pipeline, which words the errors.
+pub(crate) fn parse_plain<T: Input, E>(parse: impl FnOnce() -> Result<T, E>) -> Option<T> {
+    if !Shape::of::<T>().types_suffice() {
+        return None;
+    }
+    let value = parse().ok()?;
+    value.validate().is_ok().then_some(value)
+}
+
 /// Runs steps 2-4 on text parameters (query, path, headers, cookies, form fields),
 /// each its own input: a missing one has `input: null`.
 pub(crate) fn conform_params<T: Input>(

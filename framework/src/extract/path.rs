@@ -2,12 +2,13 @@
 
 use std::future::{Ready, ready};
 
+use actix_router::PathDeserializer;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use apistos::{
     ApiComponent, ApistosSchema, OpenApiVersion, paths::Parameter, reference_or::ReferenceOr,
 };
 
-use super::{Input, conform_params, object_from_pairs};
+use super::{Input, conform_params, object_from_pairs, parse_plain};
 use crate::validation::LocItem;
 
 /// The path parameters read into `T`, one field per `{name}` of the route's path.
@@ -39,6 +40,10 @@ impl<T: Input> FromRequest for Path<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let plain = || T::deserialize(PathDeserializer::new(req.match_info()));
+        if let Some(value) = parse_plain(plain) {
+            return ready(Ok(Path(value)));
+        }
         let value = object_from_pairs::<T>(
             req.match_info().iter().map(|(k, v)| (k, v.to_owned())),
             str::to_owned,

@@ -7,7 +7,7 @@ use apistos::{
     ApiComponent, ApistosSchema, OpenApiVersion, paths::Parameter, reference_or::ReferenceOr,
 };
 
-use super::{Input, conform_params, object_from_pairs};
+use super::{Input, conform_params, object_from_pairs, parse_plain};
 use crate::validation::LocItem;
 
 /// The query string read into `T`: one field per parameter.
@@ -53,7 +53,11 @@ impl<T: Input> FromRequest for Query<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let pairs = urlencoded_pairs(req.query_string().as_bytes());
+        let raw = req.query_string();
+        if let Some(value) = parse_plain(|| serde_urlencoded::from_str::<T>(raw)) {
+            return ready(Ok(Query(value)));
+        }
+        let pairs = urlencoded_pairs(raw.as_bytes());
         let value = object_from_pairs::<T>(
             pairs.iter().map(|(k, v)| (k.as_str(), v.clone())),
             str::to_owned,

@@ -82,6 +82,50 @@ impl UploadFile {
         self.content_type.as_deref()
     }
 
+    /// Checks the declared content type against `accepted` (exact types such as
+    /// `"image/png"`, or `"image/*"`; parameters like `charset` are ignored), and
+    /// answers `415 {"detail": ...}` naming the file and the accepted types when it
+    /// is not one of them (or missing). The type is what the client declared: check
+    /// the content itself where that matters.
+    ///
+    /// ```
+    /// use apiarist::prelude::*;
+    ///
+    /// #[derive(Debug, Deserialize, Validate, JsonSchema, ApiComponent)]
+    /// struct Picture { file: UploadFile }
+    ///
+    /// /// Upload a picture.
+    /// #[api_operation(summary = "Upload a picture", error_code = 415)]
+    /// async fn picture(form: Multipart<Picture>) -> Result<NoContent, HttpError> {
+    ///     form.file.expect_content_type(&["image/png", "image/jpeg"])?;
+    ///     Ok(NoContent)
+    /// }
+    /// # let _ = Router::new().put("/picture", picture);
+    /// ```
+    pub fn expect_content_type(&self, accepted: &[&str]) -> Result<(), crate::HttpError> {
+        let declared = self.content_type.as_deref().unwrap_or("");
+        let essence = declared.split(';').next().unwrap_or("").trim();
+        let fits = |pattern: &str| match pattern.strip_suffix("/*") {
+            Some(kind) => essence
+                .split_once('/')
+                .is_some_and(|(k, _)| k.eq_ignore_ascii_case(kind)),
+            None => essence.eq_ignore_ascii_case(pattern),
+        };
+        if accepted.iter().any(|p| fits(p)) {
+            return Ok(());
+        }
+        let name = self.filename.as_deref().unwrap_or("upload");
+        let has = if declared.is_empty() {
+            "no content type".to_owned()
+        } else {
+            format!("content type '{declared}'")
+        };
+        Err(crate::HttpError::new(
+            415,
+            format!("File '{name}' has {has}; accepted: {}", accepted.join(", ")),
+        ))
+    }
+
     /// The size of the content in bytes.
     pub fn size(&self) -> u64 {
         self.size

@@ -4,7 +4,8 @@
 //! Each registered job type is a channel (its queue, with its AMQP binding), a
 //! `send` operation (enqueue) and a `receive` operation (the worker), and a message
 //! whose payload is the job type's JSON Schema and whose headers are the ones every
-//! job carries (`traceparent`, `x-request-id`, `x-job-id`).
+//! job carries (`traceparent`, `x-request-id`, `x-attempts`, ...; the job id is the
+//! message's `message-id`).
 
 use serde_json::{Map, Value, json};
 
@@ -79,7 +80,9 @@ pub fn document(title: &str, version: &str, catalog: &Catalog) -> Value {
             "properties": {
                 "traceparent": {"type": "string", "description": "W3C trace context of the request that enqueued the job"},
                 "x-request-id": {"type": "string", "description": "The enqueuing request's id"},
-                "x-job-id": {"type": "string", "format": "uuid", "description": "Unique per enqueue"}
+                "x-attempts": {"type": "integer", "description": "Attempts made so far (absent: none)"},
+                "x-last-error": {"type": "string", "description": "Why the last attempt failed"},
+                "x-idempotency-key": {"type": "string", "description": "Jobs with the same key run their effect once"}
             }
         }),
     );
@@ -94,7 +97,8 @@ pub fn document(title: &str, version: &str, catalog: &Catalog) -> Value {
     })
 }
 
-fn retarget_refs(value: &mut Value) {
+/// Points `#/$defs/X` references at `#/components/schemas/X`.
+pub(crate) fn retarget_refs(value: &mut Value) {
     match value {
         Value::Object(map) => {
             if let Some(Value::String(r)) = map.get_mut("$ref")
@@ -111,14 +115,23 @@ fn retarget_refs(value: &mut Value) {
 
 /// The AsyncAPI document of this service's jobs.
 ///
-/// Every queue, its payload schema and headers, generated from the job types.
+/// Every queue, its payload schema and headers, generated from the job types; and
+/// the domain events of the app's `EventBus`, if it has one.
 #[apistos::api_operation(tag = "jobs", summary = "AsyncAPI document of the job queues")]
-pub(crate) async fn asyncapi_json(queue: State<JobQueue>) -> Json<Value> {
-    Json(document("jobs", env!("CARGO_PKG_VERSION"), queue.catalog()))
+pub(crate) async fn asyncapi_json(
+    queue: State<JobQueue>,
+    req: actix_web::HttpRequest,
+) -> Json<Value> {
+    let mut doc = document("jobs", env!("CARGO_PKG_VERSION"), queue.catalog());
+    if let Some(bus) = req.app_data::<actix_web::web::Data<crate::events::EventBus>>() {
+        crate::events::asyncapi::add_events(&mut doc, bus.catalog());
+    }
+    Json(doc)
 }
 
-/// `GET /asyncapi.json` for the [`JobQueue`] in state, to include in a service's
-/// router (beside [`operator_router`](super::operator_router)).
+/// `GET /asyncapi.json` for the [`JobQueue`] in state (and the
+/// [`EventBus`](crate::events::EventBus), if any), to include in a service's router
+/// (beside [`operator_router`](super::operator_router)).
 pub fn router() -> Router {
     Router::new().get("/asyncapi.json", asyncapi_json)
 }

@@ -160,7 +160,7 @@ impl Envelope {
 
     /// The payload as `J`.
     pub fn decode<J: Job>(&self) -> Result<J, JobError> {
-        Ok(serde_json::from_value(self.payload.clone())?)
+        Ok(J::deserialize(&self.payload)?)
     }
 
     /// How long until it may run (zero if due).

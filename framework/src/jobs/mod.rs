@@ -45,6 +45,7 @@ mod worker;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use amqp::link::Link;
 pub use amqp::{AmqpBroker, AmqpSettings};
 pub use catalog::{Catalog, JobInfo};
 pub use envelope::{EnqueueOptions, Envelope, JobError, TraceContext};

@@ -30,6 +30,7 @@ pub(crate) fn compile(schema: &Value) -> Shape {
         nodes: c.nodes,
         root,
         fields: Default::default(),
+        plain: Default::default(),
     }
 }
 

@@ -28,6 +28,8 @@ mod validator_errors;
 mod constraint_tests;
 #[cfg(test)]
 mod parity_tests;
+#[cfg(test)]
+mod plain_tests;
 
 pub use conform::Source;
 pub use error::{FieldError, LocItem};

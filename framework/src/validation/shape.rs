@@ -32,6 +32,8 @@ pub struct Shape {
     /// [`object_fields`](Shape::object_fields), computed on first use: extractors of
     /// text sources ask for it on every request.
     pub(crate) fields: OnceLock<Option<Vec<FieldInfo>>>,
+    /// [`types_suffice`](Shape::types_suffice), computed on first use.
+    pub(crate) plain: OnceLock<bool>,
 }
 
 /// One property of an object-shaped root, for extractors of text sources.
@@ -186,6 +188,60 @@ impl Shape {
             .as_deref()
     }
 
+    /// Whether the root is an object of flat fields whose schemas say nothing a
+    /// typed deserialiser does not check by itself: booleans, numbers without
+    /// bounds (`minimum: 0` only, an unsigned type's), strings without length,
+    /// pattern or format, enums, and optional (nullable) ones of these.
+    ///
+    /// For such a type, deserialising text parameters straight into it (then
+    /// running its `Validate`, which may hold custom checks the schema cannot
+    /// show) accepts exactly what conforming to the schema would: extractors take
+    /// that shortcut and fall back to the full pipeline, which words the errors, on
+    /// any failure.
+    pub fn types_suffice(&self) -> bool {
+        *self.plain.get_or_init(|| {
+            let Some(root) = self.settle(self.root) else {
+                return false;
+            };
+            match &self.nodes[root].kind {
+                Kind::Object(obj) => obj.props.iter().all(|p| self.is_plain_scalar(p.node, 0)),
+                _ => false,
+            }
+        })
+    }
+
+    fn is_plain_scalar(&self, id: NodeId, depth: u8) -> bool {
+        let node = &self.nodes[id];
+        if depth > 8
+            || !node
+                .also
+                .iter()
+                .all(|&a| self.is_plain_scalar(a, depth + 1))
+        {
+            return false;
+        }
+        match &node.kind {
+            // A pure reference: its target was checked through `also`.
+            Kind::Any => !node.also.is_empty(),
+            Kind::Bool | Kind::Null | Kind::Choice(_) => true,
+            Kind::Int(n) => {
+                n.gt.is_none() && n.lt.is_none() && n.multiple_of.is_none() && natural_range(n)
+            }
+            Kind::Float(n) => {
+                n.ge.is_none()
+                    && n.gt.is_none()
+                    && n.le.is_none()
+                    && n.lt.is_none()
+                    && n.multiple_of.is_none()
+            }
+            Kind::Str(t) => {
+                t.min.is_none() && t.max.is_none() && t.pattern.is_none() && t.format.is_none()
+            }
+            Kind::Union(branches) => branches.iter().all(|&b| self.is_plain_scalar(b, depth + 1)),
+            Kind::Never | Kind::Array(_) | Kind::Object(_) | Kind::Tagged(_) => false,
+        }
+    }
+
     fn compute_object_fields(&self) -> Option<Vec<FieldInfo>> {
         let Kind::Object(obj) = &self.nodes[self.settle(self.root)?].kind else {
             return None;
@@ -263,6 +319,31 @@ impl Shape {
             ),
             Kind::Union(_) | Kind::Tagged(_) => "union".into(),
         }
+    }
+}
+
+/// Whether an integer's bounds are exactly those of a Rust integer type (which its
+/// schema's `format` implies, and serde enforces), or absent.
+fn natural_range(n: &Numeric) -> bool {
+    let low = n.ge.as_ref().map(|b| b.value.as_i64());
+    let high = n.le.as_ref().map(|b| b.value.as_u64().map(i128::from));
+    let unsigned = [
+        u8::MAX.into(),
+        u16::MAX.into(),
+        u32::MAX.into(),
+        u64::MAX.into(),
+    ];
+    let signed: [(i64, i128); 4] = [
+        (i8::MIN.into(), i8::MAX.into()),
+        (i16::MIN.into(), i16::MAX.into()),
+        (i32::MIN.into(), i32::MAX.into()),
+        (i64::MIN, i64::MAX.into()),
+    ];
+    match (low, high) {
+        (None, None) | (Some(Some(0)), None) => true,
+        (Some(Some(0)), Some(Some(max))) => unsigned.contains(&max),
+        (Some(Some(min)), Some(Some(max))) => signed.contains(&(min, max)),
+        _ => false,
     }
 }
 

@@ -1,6 +1,8 @@
-//! Runs the items service on `HOST:PORT` (default 127.0.0.1:8000), its data in
-//! `DATABASE_URL` (default: the SQLite file `items.db`).
+//! Runs the items service on `HOST:PORT` (default 127.0.0.1:8002); its
+//! configuration is [`items::Config`] (environment variables only).
 
 fn main() -> std::io::Result<()> {
-    apiarist::App::run_with(|| async { items::database().map(items::app) })
+    apiarist::App::run_with_port(items::DEFAULT_PORT, || async {
+        items::build(items::Config::from_env()?).await
+    })
 }

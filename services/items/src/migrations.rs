@@ -10,7 +10,7 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateItem)]
+        vec![Box::new(CreateItem), Box::new(CreateStockReservation)]
     }
 
     fn migration_table_name() -> DynIden {
@@ -51,6 +51,42 @@ impl MigrationTrait for CreateItem {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table("item").to_owned())
+            .await
+    }
+}
+
+/// Reservations of stock made by other services (orders), keyed by the caller's id,
+/// so reserving is idempotent and releasing happens once.
+struct CreateStockReservation;
+
+impl MigrationName for CreateStockReservation {
+    fn name(&self) -> &str {
+        "m20261123_000001_create_stock_reservation"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateStockReservation {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("stock_reservation")
+                    .if_not_exists()
+                    .col(string_len("id", 36).primary_key())
+                    .col(big_integer("item_id"))
+                    .col(big_integer("quantity"))
+                    .col(string_len("state", 10))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .col(timestamp_with_time_zone("updated_at"))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table("stock_reservation").to_owned())
             .await
     }
 }

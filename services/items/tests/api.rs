@@ -2,6 +2,8 @@
 //! test per behaviour of the contract. Expected bodies are what FastAPI answers for
 //! the same requests.
 
+mod common;
+
 use apiarist::{
     db::testing::TestDatabase,
     testing::{TestClient, TestResponse},
@@ -26,7 +28,7 @@ async fn client() -> Client {
     let test_db = TestDatabase::postgres_from_env().unwrap_or_else(TestDatabase::sqlite);
     let db = test_db.connect::<items::Migrator>().await;
     Client {
-        client: TestClient::new(items::app(db)).await,
+        client: TestClient::new(common::app(db)).await,
         _db: test_db,
     }
 }

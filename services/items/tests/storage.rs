@@ -2,6 +2,8 @@
 //! when `DATABASE_URL` is set): the contract holds on both, and data survives a
 //! restart of the service.
 
+mod common;
+
 use apiarist::{db::testing::TestDatabase, testing::TestClient};
 use serde_json::{Value, json};
 
@@ -11,7 +13,7 @@ async fn items_are_stored_listed_and_survive_a_restart() {
         let backend = test_db.backend();
         {
             let db = test_db.connect::<items::Migrator>().await;
-            let client = TestClient::new(items::app(db)).await;
+            let client = TestClient::new(common::app(db)).await;
             for (name, stock, tags) in [
                 ("Blue 50% Widget", 3, json!(["blue"])),
                 ("Red Gadget", 0, json!([])),
@@ -49,7 +51,7 @@ async fn items_are_stored_listed_and_survive_a_restart() {
         }
         // A new service process on the same database.
         let db = test_db.connect::<items::Migrator>().await;
-        let client = TestClient::new(items::app(db)).await;
+        let client = TestClient::new(common::app(db)).await;
         let res = client.get("/items/3").send().await;
         assert_eq!(res.status(), 200, "{backend:?}");
         let item: Value = res.json();

@@ -3,9 +3,10 @@
 use actix::{Actor, Context, Handler, ResponseFuture, Supervised};
 use apiarist::{
     db::Database,
+    events::EventBus,
     jobs::{EnqueueOptions, JobError, JobQueue},
 };
-use shared_models::orders::{ConfirmOrder, NotifyOrder};
+use shared_models::orders::{ConfirmOrder, NotifyOrder, OrderStatus, OrderStatusChanged};
 
 use crate::models;
 
@@ -15,12 +16,14 @@ use crate::models;
 pub struct OrdersActor {
     db: Database,
     queue: JobQueue,
+    events: EventBus,
 }
 
 impl OrdersActor {
-    /// An actor on the service's database, enqueueing follow-up jobs on `queue`.
-    pub fn new(db: Database, queue: JobQueue) -> Self {
-        Self { db, queue }
+    /// An actor on the service's database, enqueueing follow-up jobs on `queue` and
+    /// telling `events` about confirmed orders.
+    pub fn new(db: Database, queue: JobQueue, events: EventBus) -> Self {
+        Self { db, queue, events }
     }
 }
 
@@ -38,12 +41,13 @@ impl Handler<ConfirmOrder> for OrdersActor {
     type Result = ResponseFuture<Result<(), JobError>>;
 
     fn handle(&mut self, job: ConfirmOrder, _: &mut Context<Self>) -> Self::Result {
-        let (db, queue) = (self.db.clone(), self.queue.clone());
+        let (db, queue, events) = (self.db.clone(), self.queue.clone(), self.events.clone());
         Box::pin(async move {
             let tx = db.begin().await.map_err(failed)?;
             // Idempotent: a redelivered job finds the order confirmed already, and
             // the notification is staged only with the confirmation that caused it.
-            if models::confirm(&tx, job.order_id).await.map_err(failed)? {
+            let confirmed = models::confirm(&tx, job.order_id).await.map_err(failed)?;
+            if confirmed {
                 let notify = NotifyOrder {
                     order_id: job.order_id,
                     event: "confirmed".to_owned(),
@@ -51,11 +55,25 @@ impl Handler<ConfirmOrder> for OrdersActor {
                 queue
                     .enqueue_in(&tx, notify, EnqueueOptions::default())
                     .await?;
-                tx.commit().await.map_err(failed)?;
+            }
+            let order = models::find(&tx, job.order_id).await.map_err(failed)?;
+            tx.commit().await.map_err(failed)?;
+            if confirmed {
                 if let Some(outbox) = queue.outbox() {
                     outbox.nudge();
                 }
                 tracing::info!(order_id = job.order_id, "order confirmed");
+            }
+            // Told on every delivery that finds the order confirmed: a delivery that
+            // confirmed it may have stopped before telling (streams drop repeats).
+            // The news is not the job's contract: failing to tell is logged only.
+            let change = order
+                .map(|row| OrderStatusChanged::from(&row))
+                .filter(|change| change.status == OrderStatus::Confirmed);
+            if let Some(change) = change
+                && let Err(error) = events.publish(&change).await
+            {
+                tracing::warn!(order_id = job.order_id, %error, "could not tell that the order is confirmed");
             }
             Ok(())
         })

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
-use apiarist::{App, HttpError, openapi::schema::schema_of};
+use apiarist::{App, HttpError, client::ClientError, openapi::schema::schema_of};
 use apistos::{
     ApiErrorComponent, ApistosSchema, OpenApiVersion, VersionSpecificSchema,
     paths::{MediaType, Response},
@@ -91,7 +91,8 @@ impl ApiErrorComponent for OrderError {
             )]),
             ..Default::default()
         };
-        let mut responses = HttpError::error_responses(v);
+        // The items service's failures (502, 504) on top of the usual ones.
+        let mut responses = ClientError::error_responses(v);
         responses.retain(|(status, _)| status != "409");
         responses.push(("409".to_owned(), conflict));
         responses

@@ -1,9 +1,10 @@
 //! The orders service's HTTP routes.
 
 use apiarist::{
-    Dep, HttpError, State, db::Database, jobs::Jobs, prelude::*, security::Authenticated,
+    Dep, HttpError, State, client::CallContext, db::Database, events::EventBus, jobs::Jobs,
+    prelude::*, security::Authenticated,
 };
-use shared_models::orders::{OrderCreate, OrderResponse};
+use shared_models::orders::{OrderCreate, OrderResponse, OrderStatusChanged};
 
 use crate::{
     errors::OrderError,
@@ -14,25 +15,31 @@ use crate::{
 /// Place an order.
 ///
 /// Reserves the stock at once (atomically, in the items service), stores the order as
-/// `pending` and enqueues its confirmation. An unknown item is a 404; too few units a
-/// 409 `{"error": "insufficient_stock", ...}`.
+/// `pending`, enqueues its confirmation and tells the order streams (`GET
+/// /ws/orders`, `GET /orders/events`). An unknown item is a 404; too few units a
+/// 409 `{"error": "insufficient_stock", ...}`; the items service down a 502, too slow
+/// a 504.
 #[api_operation(
     tag = "orders",
     summary = "Place an order",
     error_code = 404,
     error_code = 409,
-    error_code = 503
+    error_code = 502,
+    error_code = 503,
+    error_code = 504
 )]
 pub async fn create_order(
     user: Dep<Authenticated>,
     db: State<Database>,
     stock: State<StockPort>,
     jobs: Jobs,
+    events: State<EventBus>,
+    ctx: CallContext,
     body: Json<OrderCreate>,
 ) -> Result<Created<OrderResponse>, OrderError> {
     let OrderCreate { item_id, quantity } = body.into_inner();
-    match stock.reserve(item_id, quantity).await? {
-        Ok(()) => {}
+    let reservation = match stock.reserve(&ctx, item_id, quantity).await? {
+        Ok(reservation) => reservation,
         Err(StockError::NotFound) => {
             return Err(HttpError::not_found(format!("Item {item_id} not found")).into());
         }
@@ -43,7 +50,7 @@ pub async fn create_order(
                 available,
             });
         }
-    }
+    };
     // From here on the stock is ours: if the order cannot be written, give it back
     // (a saga's compensation; there is no transaction spanning both services).
     let placed = crate::place(
@@ -55,10 +62,20 @@ pub async fn create_order(
         quantity,
     );
     match placed.await {
-        Ok(order) => Ok(Created(OrderResponse::from(&order))),
+        Ok(order) => {
+            // The order stands whether or not the news goes out: a stream that
+            // missed it resumes from the database (see `live`).
+            if let Err(error) = events.publish(&OrderStatusChanged::from(&order)).await {
+                tracing::warn!(order_id = order.id, %error, "could not tell that the order is pending");
+            }
+            Ok(Created(OrderResponse::from(&order)))
+        }
         Err(error) => {
-            if let Err(release) = stock.release(item_id, quantity).await {
-                tracing::error!(%release, item_id, quantity, "could not release reserved stock");
+            if let Err(release) = stock.release(&ctx, &reservation).await {
+                tracing::error!(
+                    %release, reservation = %reservation.id, item_id, quantity,
+                    "could not release reserved stock"
+                );
             }
             Err(error.into())
         }

@@ -1,26 +1,26 @@
-//! Placing and reading orders over HTTP: stock reserved atomically (no oversell under
-//! concurrency), released when the order cannot be written, the seed's 409 body
-//! through the exception handler, and owner-only reads.
+//! Placing and reading orders over HTTP, with stock reserved in a real items service
+//! on a loopback socket through the HTTP stock port: reserved atomically (no
+//! oversell under concurrency), released when the order cannot be written, the
+//! seed's 409 body through the exception handler, and owner-only reads.
+
+mod common;
 
 use std::{sync::Arc, time::Duration};
 
 use actix::{Actor, Addr};
 use apiarist::{
-    auth::{
-        Auth, Claims, KeyRing, LoginThrottle, SigningKey, ThrottleConfig, TokenConfig, unix_now,
-    },
     db::{Database, DbSettings, testing::TestDatabase},
+    events::EventBus,
     jobs::{AmqpBroker, AmqpSettings, Broker, JobQueue, MemoryBroker},
     testing::TestClient,
 };
+use common::{auth, fresh, stock_port, token};
 use orders::OrdersActor;
 use serde_json::{Value, json};
 use shared_models::{
     items::ItemCreate,
     orders::{ConfirmOrder, NotifyOrder},
 };
-
-const SECRET: &[u8] = b"the orders tests' secret, long enough";
 
 struct Env {
     client: TestClient,
@@ -29,32 +29,13 @@ struct Env {
     _dbs: (TestDatabase, TestDatabase),
 }
 
-fn fresh() -> TestDatabase {
-    TestDatabase::postgres_from_env().unwrap_or_else(TestDatabase::sqlite)
-}
-
-fn auth() -> Auth {
-    let ring = KeyRing::new(SigningKey::hs256(SECRET).unwrap(), TokenConfig::default());
-    Auth::start(ring, LoginThrottle::new(ThrottleConfig::default()))
-}
-
-fn token(sub: &str, roles: &[&str]) -> String {
-    let ring = KeyRing::new(SigningKey::hs256(SECRET).unwrap(), TokenConfig::default());
-    let claims = Claims::new(
-        sub,
-        Vec::<String>::new(),
-        unix_now(),
-        Duration::from_secs(600),
-    )
-    .with_roles(roles.iter().copied());
-    format!("Bearer {}", ring.sign(&claims).unwrap())
-}
-
 async fn env_with_orders_db(orders: Database, orders_tdb: TestDatabase) -> Env {
     let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new());
     env_on(orders, orders_tdb, broker).await.0
 }
 
+/// The orders app on `orders`, reserving stock in an items service served on a
+/// socket (its own database), through the HTTP stock port.
 async fn env_on(
     orders: Database,
     orders_tdb: TestDatabase,
@@ -62,13 +43,16 @@ async fn env_on(
 ) -> (Env, orders::Background) {
     let items_tdb = fresh();
     let items = items_tdb.connect::<items::Migrator>().await;
-    let background = orders::start_background(orders.clone(), broker);
+    let items_url = common::serve(items::app(items.clone(), auth()));
+    let events = EventBus::in_process();
+    let background = orders::start_background(orders.clone(), broker, events.clone());
     let queue: JobQueue = background.queue.clone();
     let app = orders::app(
         orders.clone(),
         auth(),
-        gateway::stock_port(items.clone()),
+        stock_port(&items_url),
         queue,
+        events,
     );
     let env = Env {
         client: TestClient::new(app).await,
@@ -227,7 +211,8 @@ async fn the_jobs_handlers_confirm_once_and_notify_once() {
     let (_, body) = order(&env, "7", item, 1).await;
     let id = body["id"].as_i64().unwrap();
     let queue = JobQueue::new(Arc::new(MemoryBroker::new()));
-    let actor: Addr<OrdersActor> = OrdersActor::new(env.orders.clone(), queue).start();
+    let actor: Addr<OrdersActor> =
+        OrdersActor::new(env.orders.clone(), queue, EventBus::in_process()).start();
     for _ in 0..2 {
         actor
             .send(ConfirmOrder { order_id: id })

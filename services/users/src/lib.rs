@@ -24,14 +24,17 @@
 //! - [`items`]: [`ItemCounter`], the port through which the admin statistics count
 //!   items without this crate depending on the items service;
 //! - [`bootstrap`]: [`ensure_admin`], the administrator of `ADMIN_USERNAME` /
-//!   `ADMIN_PASSWORD`.
+//!   `ADMIN_PASSWORD`;
+//! - [`config`]: [`Config`] and [`build`], how a process or a launcher starts it.
 //!
 //! The service needs three pieces of app state: a [`Database`], an [`Auth`] and an
 //! [`ItemCounter`]; [`app`] registers them, [`router`] leaves them to the caller.
+//! [`build`] counts items over HTTP, with the items service's typed client.
 
 #![warn(missing_docs)]
 
 pub mod bootstrap;
+pub mod config;
 pub mod identity;
 pub mod items;
 pub mod migrations;
@@ -41,10 +44,14 @@ pub mod routes;
 use apiarist::{App, auth::Auth, db::Database};
 
 pub use bootstrap::{BootstrapError, ensure_admin};
+pub use config::{Config, build};
 pub use identity::{Admin, AdminUser, ClientIp, CurrentUser};
 pub use items::ItemCounter;
 pub use migrations::Migrator;
 pub use routes::router;
+
+/// The port the service listens on when `PORT` is unset.
+pub const DEFAULT_PORT: u16 = 8001;
 
 /// The users app on its own: its routes (tagged `auth`, `users`, `admin`), docs and
 /// state.

@@ -232,7 +232,7 @@ async fn the_admin_routes_are_documented_with_their_security_and_statuses() {
         "{stats}"
     );
     assert_eq!(stats["tags"], json!(["admin"]));
-    for status in ["200", "401", "403", "503"] {
+    for status in ["200", "401", "403", "502", "503", "504"] {
         assert!(stats["responses"][status].is_object(), "{status}: {stats}");
     }
     let body = &stats["responses"]["200"]["content"]["application/json"]["schema"];

@@ -1,7 +1,9 @@
 //! The demo stack's standalone worker: the orders service's background side (its
-//! outbox relay, its [`OrdersActor`] and a [`Worker`] feeding it from RabbitMQ) in a
-//! process of its own, so jobs keep running while the API processes restart, and
-//! workers scale separately from them.
+//! outbox relay, its [`OrdersActor`](orders::OrdersActor) and a
+//! [`Worker`](apiarist::jobs::Worker) feeding it from RabbitMQ) in a process of its
+//! own, so jobs keep running while the API processes restart, and workers scale
+//! separately from them. The orders it confirms are announced on the event bus
+//! (`OrderStatusChanged`, on RabbitMQ), so the orders API's live streams hear of them.
 //!
 //! It serves only the probes, `GET /healthz` (alive) and `GET /readyz` (the orders
 //! database answers), on `HOST:PORT` (default `127.0.0.1:8004`). On SIGTERM or SIGINT
@@ -12,8 +14,8 @@
 //! | variable                     | meaning                                                  |
 //! |------------------------------|----------------------------------------------------------|
 //! | `DATABASE_URL`               | the orders database (default: the SQLite file `orders.db`) |
-//! | `AMQP_URL`                   | RabbitMQ; without it the in-process queue is used (a warning: only jobs this process staged run then) |
-//! | `AMQP_NAMESPACE`             | prefix of the queue names (default: none)               |
+//! | `AMQP_URL`                   | RabbitMQ (jobs and events); without it the in-process queue and bus are used (a warning: only jobs this process staged run then, and no other process hears its events) |
+//! | `AMQP_NAMESPACE`             | prefix of the queue and exchange names (default: none)  |
 //! | `WORKER_PREFETCH`            | unsettled jobs per queue the broker hands out (default 8; 0: no limit) |
 //! | `WORKER_CONCURRENCY`         | jobs per queue handled at once (default 4)               |
 //! | `WORKER_SHUTDOWN_GRACE_SECS` | how long a shutdown waits for jobs in flight (default 30) |
@@ -26,8 +28,9 @@ use std::{error::Error, num::NonZeroUsize, sync::Arc, time::Duration};
 
 use apiarist::{
     App,
+    db::{Database, DbSettings},
+    events::EventBus,
     jobs::{AmqpBroker, AmqpSettings, Broker, MemoryBroker, QueueOptions},
-    settings::SettingsError,
 };
 use serde::Deserialize;
 
@@ -41,6 +44,8 @@ pub struct WorkerSettings {
     pub host: String,
     /// Port the probes listen on.
     pub port: u16,
+    /// The orders database.
+    pub database: DbSettings,
     /// RabbitMQ, or `None` for the in-process queue.
     pub amqp: Option<AmqpSettings>,
     /// How each job queue is consumed.
@@ -71,7 +76,7 @@ fn default_port() -> u16 {
 
 impl WorkerSettings {
     /// Reads the settings from the environment (and `.env`); errors name the variable.
-    pub fn from_env() -> Result<Self, SettingsError> {
+    pub fn from_env() -> Result<Self, Box<dyn Error>> {
         let env: WorkerEnv = apiarist::settings::from_env()?;
         let amqp = AmqpSettings::from_env().map(|mut amqp| {
             if let Some(namespace) = env.amqp_namespace.filter(|ns| !ns.is_empty()) {
@@ -87,6 +92,7 @@ impl WorkerSettings {
         Ok(Self {
             host: env.host,
             port: env.port,
+            database: DbSettings::from_env("orders.db")?,
             amqp,
             queue: QueueOptions {
                 prefetch: env.worker_prefetch.unwrap_or(defaults.prefetch),
@@ -122,16 +128,17 @@ impl WorkerSettings {
     }
 }
 
-/// Starts the orders database (from `DATABASE_URL`), the background side, and
-/// returns the probes-only app that drains the worker when the server stops. Call
-/// inside the actix system.
+/// Starts the orders database, the event bus, the background side, and returns the
+/// probes-only app that drains the worker when the server stops. Call inside the
+/// actix system.
 pub async fn start(settings: &WorkerSettings) -> Result<App, Box<dyn Error>> {
-    let db = orders::database()?;
+    let db = Database::start::<orders::Migrator>(settings.database.clone());
     let options = orders::BackgroundOptions {
         queue: settings.queue,
         produce_only: false,
     };
-    let background = orders::start_background_with(db.clone(), settings.broker(), options);
+    let events = EventBus::new(settings.amqp.clone());
+    let background = orders::start_background_with(db.clone(), settings.broker(), events, options);
     let broker = background.queue.broker().clone();
     tracing::info!(
         queues = ?background.worker.as_ref().map(|w| w.queues()),

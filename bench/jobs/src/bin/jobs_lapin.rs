@@ -13,9 +13,9 @@
 //! Two knobs for experiments (the benchmark uses neither), to tell what RabbitMQ
 //! does more for apiarist's messages from what the framework does more in-process:
 //! `--max-priority K` declares the queue with `x-max-priority K`, as apiarist's work
-//! queues are (K = 9); `--envelope 1` publishes what apiarist publishes (a JSON
-//! envelope of the same shape as the body, the same properties and headers, through
-//! a direct exchange with `mandatory`) and decodes the envelope, then its payload.
+//! queues are with `AMQP_MAX_PRIORITY=K`; `--envelope 1` publishes what apiarist
+//! publishes (the payload as body, its id, name and enqueue time in properties and
+//! headers, through a direct exchange with `mandatory`).
 
 use std::{process::ExitCode, sync::Arc, time::Duration, time::Instant};
 
@@ -35,28 +35,6 @@ use tokio::sync::Semaphore;
 #[derive(Debug, Serialize, Deserialize)]
 struct Noop {
     n: u64,
-}
-
-/// The shape of apiarist's envelope (`--envelope 1`).
-#[derive(Debug, Serialize, Deserialize)]
-struct EnvelopeLike {
-    id: uuid::Uuid,
-    name: String,
-    payload: serde_json::Value,
-    attempts: u32,
-    max_attempts: u32,
-    enqueued_at: String,
-    not_before: Option<String>,
-    priority: u8,
-    idempotency_key: Option<String>,
-    trace: TraceLike,
-    last_error: Option<String>,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct TraceLike {
-    traceparent: Option<String>,
-    request_id: Option<String>,
 }
 
 /// Where and how to publish.
@@ -149,7 +127,7 @@ async fn run(options: &Options, conn: &Connection, queue: &str) -> Result<(), St
             )
             .await
             .map_err(fail("basic_consume"))?;
-        let consuming = consume(consumer, options.concurrency, wire.envelope, done.clone());
+        let consuming = consume(consumer, options.concurrency, done.clone());
         Ok::<_, String>(actix_rt::spawn(consuming))
     };
     let publish_all = || {
@@ -241,46 +219,24 @@ async fn publish(channel: &Channel, wire: Wire<'_>, n: u64) -> Result<(), String
     }
 }
 
-/// What apiarist would publish for job `{"n": n}` (`--envelope 1`).
+/// What apiarist publishes for job `{"n": n}` (`--envelope 1`): the payload as
+/// body, the bookkeeping in properties and headers.
 fn envelope(n: u64, properties: BasicProperties) -> (Vec<u8>, BasicProperties) {
     let id = uuid::Uuid::new_v4();
-    let envelope = EnvelopeLike {
-        id,
-        name: "bench.noop".to_owned(),
-        payload: serde_json::json!({ "n": n }),
-        attempts: 0,
-        max_attempts: 5,
-        enqueued_at: "2026-01-01T00:00:00.000000000Z".to_owned(),
-        not_before: None,
-        priority: 0,
-        idempotency_key: None,
-        trace: TraceLike::default(),
-        last_error: None,
-    };
-    let body = serde_json::to_vec(&envelope).expect("serialisable");
+    let body = serde_json::to_vec(&Noop { n }).expect("serialisable");
     let mut headers = FieldTable::default();
-    headers.insert(
-        "x-job-id".into(),
-        AMQPValue::LongString(id.to_string().as_str().into()),
-    );
-    headers.insert("x-attempts".into(), AMQPValue::LongInt(0));
+    headers.insert("x-enqueued-ms".into(), AMQPValue::ShortUInt(0));
     let properties = properties
         .with_message_id(id.to_string().into())
         .with_type("bench.noop".into())
-        .with_priority(0)
         .with_timestamp(1_767_225_600)
         .with_headers(headers);
     (body, properties)
 }
 
-/// Decodes the body (the worker decodes its envelope), does nothing, acks.
-async fn handle(delivery: lapin::message::Delivery, envelope: bool, done: &Done) {
-    let decoded = if envelope {
-        serde_json::from_slice::<EnvelopeLike>(&delivery.data)
-            .and_then(|envelope| serde_json::from_value::<Noop>(envelope.payload.clone()))
-    } else {
-        serde_json::from_slice::<Noop>(&delivery.data)
-    };
+/// Decodes the body (as the worker decodes the payload), does nothing, acks.
+async fn handle(delivery: lapin::message::Delivery, done: &Done) {
+    let decoded = serde_json::from_slice::<Noop>(&delivery.data);
     match decoded {
         Ok(job) => {
             std::hint::black_box(job.n);
@@ -294,7 +250,7 @@ async fn handle(delivery: lapin::message::Delivery, envelope: bool, done: &Done)
     }
 }
 
-async fn consume(mut consumer: Consumer, concurrency: usize, envelope: bool, done: Done) {
+async fn consume(mut consumer: Consumer, concurrency: usize, done: Done) {
     let slots = Arc::new(Semaphore::new(concurrency));
     loop {
         // A slot first, as the worker does: never take a job that would have to wait.
@@ -312,12 +268,12 @@ async fn consume(mut consumer: Consumer, concurrency: usize, envelope: bool, don
             None => return,
         };
         if concurrency == 1 {
-            handle(delivery, envelope, &done).await;
+            handle(delivery, &done).await;
             continue;
         }
         let done = done.clone();
         actix_rt::spawn(async move {
-            handle(delivery, envelope, &done).await;
+            handle(delivery, &done).await;
             drop(slot);
         });
     }

@@ -3,6 +3,7 @@
 
 mod data;
 mod lifecycle;
+mod replicas;
 
 use std::time::Duration;
 

@@ -21,7 +21,7 @@ use lapin::{
 };
 use uuid::Uuid;
 
-use super::{amqp_error, link::Link, publisher::Route};
+use super::{amqp_error, link::Link, publisher::Route, wire};
 use crate::jobs::{BoxFuture, Deliveries, Delivery, Envelope, JobError, backoff};
 
 struct Subscription {
@@ -134,7 +134,7 @@ impl ConsumeState {
         channel: Arc<Channel>,
     ) -> Option<Box<dyn Delivery>> {
         let acker = message.acker.clone();
-        let (envelope, route) = match serde_json::from_slice::<Envelope>(&message.data) {
+        let (envelope, route) = match wire::decode(&self.name, &message.properties, &message.data) {
             Ok(envelope) if envelope.delay_left().is_zero() => {
                 return Some(Box::new(AmqpDelivery {
                     envelope,

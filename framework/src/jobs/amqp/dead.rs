@@ -14,7 +14,7 @@ use lapin::{
 };
 use uuid::Uuid;
 
-use super::{AmqpBroker, amqp_error, publisher::Route, topology};
+use super::{AmqpBroker, amqp_error, publisher::Route, topology, wire};
 use crate::jobs::{DeadJob, Envelope, JobError};
 
 /// A walk over a dead-letter queue; dropping it (closing the channel) requeues
@@ -22,6 +22,8 @@ use crate::jobs::{DeadJob, Envelope, JobError};
 struct Walk {
     channel: Channel,
     queue: String,
+    /// The job name.
+    name: String,
     /// Messages in the queue when the walk began: it takes no more than that.
     left: u32,
     /// Taken and neither acknowledged nor put back yet.
@@ -47,6 +49,7 @@ impl Walk {
             .message_count();
         Ok(Self {
             channel,
+            name: name.to_owned(),
             queue: dead,
             left,
             unacked: Vec::new(),
@@ -67,7 +70,8 @@ impl Walk {
             };
             let tag = message.delivery.delivery_tag;
             self.unacked.push(tag);
-            match serde_json::from_slice::<Envelope>(&message.delivery.data) {
+            let delivery = &message.delivery;
+            match wire::decode(&self.name, &delivery.properties, &delivery.data) {
                 Ok(envelope) => return Ok(Some((envelope, tag))),
                 Err(error) => {
                     tracing::warn!(queue = %self.queue, %error, "skipping a dead letter that is not a job envelope");

@@ -27,11 +27,11 @@ use crate::jobs::{JobError, backoff};
 
 /// A live connection and its publishing channel (in confirm mode).
 #[derive(Clone)]
-pub(super) struct Session {
-    pub(super) conn: Arc<Connection>,
-    pub(super) publisher: Channel,
+pub(crate) struct Session {
+    pub(crate) conn: Arc<Connection>,
+    pub(crate) publisher: Channel,
     /// Counts connections; topology declared on an older one is declared again.
-    pub(super) generation: u64,
+    pub(crate) generation: u64,
 }
 
 impl Session {
@@ -51,10 +51,10 @@ struct LinkState {
 }
 
 /// See the [module docs](self).
-pub(super) struct Link {
-    pub(super) settings: AmqpSettings,
+pub(crate) struct Link {
+    pub(crate) settings: AmqpSettings,
     /// Shown in `rabbitmqctl list_connections client_properties`.
-    pub(super) connection_name: String,
+    pub(crate) connection_name: String,
     state: tokio::sync::Mutex<LinkState>,
     runtime: Mutex<Option<Handle>>,
     /// Queue name -> generation and time it was last declared on.
@@ -77,7 +77,7 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Link {
-    pub(super) fn new(settings: AmqpSettings) -> Self {
+    pub(crate) fn new(settings: AmqpSettings) -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
         Self {
             settings,
@@ -91,7 +91,7 @@ impl Link {
 
     /// The live session, connecting if needed. Waits for a reconnect until
     /// `deadline` (for ever when `None`), then fails with a retryable error.
-    pub(super) async fn session(&self, deadline: Option<Instant>) -> Result<Session, JobError> {
+    pub(crate) async fn session(&self, deadline: Option<Instant>) -> Result<Session, JobError> {
         loop {
             let mut state = self.state.lock().await;
             if let Some(session) = &mut state.session {
@@ -177,7 +177,7 @@ impl Link {
     }
 
     /// A fresh channel on the live connection.
-    pub(super) async fn channel(&self, deadline: Option<Instant>) -> Result<Channel, JobError> {
+    pub(crate) async fn channel(&self, deadline: Option<Instant>) -> Result<Channel, JobError> {
         let session = self.session(deadline).await?;
         session.conn.create_channel().await.map_err(amqp_error)
     }
@@ -215,7 +215,7 @@ impl Link {
     }
 
     /// Closes the connection (it is opened again on next use).
-    pub(super) async fn close(&self) {
+    pub(crate) async fn close(&self) {
         let session = self.state.lock().await.session.take();
         if let Some(session) = session
             && session.conn.status().connected()

@@ -13,9 +13,11 @@
 
 mod consumer;
 mod dead;
-mod link;
+// Shared with the event bus (`crate::events`), which reuses the connection handling.
+pub(crate) mod link;
 mod publisher;
 mod topology;
+mod wire;
 
 use std::{fmt, sync::Arc, time::Duration};
 
@@ -55,6 +57,13 @@ pub struct AmqpSettings {
     pub reconnect_initial: Duration,
     /// Longest wait between connection attempts (default 10 s).
     pub reconnect_max: Duration,
+    /// The highest [`EnqueueOptions::priority`](crate::jobs::EnqueueOptions::priority)
+    /// honoured: work queues are RabbitMQ priority queues (`x-max-priority`) when it
+    /// is above 0. Default 0 (`AMQP_MAX_PRIORITY`): priority queues cost RabbitMQ
+    /// throughput on every job, so they are opt-in, and enqueued priorities are
+    /// ignored without them. Every process sharing the queues must agree on it
+    /// (RabbitMQ refuses to redeclare a queue with other arguments).
+    pub max_priority: u8,
 }
 
 impl AmqpSettings {
@@ -67,11 +76,13 @@ impl AmqpSettings {
             publish_timeout: Duration::from_secs(5),
             reconnect_initial: Duration::from_millis(100),
             reconnect_max: Duration::from_secs(10),
+            max_priority: 0,
         }
     }
 
     /// Settings for `AMQP_URL`, if it is set, with `AMQP_NAMESPACE` (a prefix for
-    /// queue names) when that is set too.
+    /// queue names) and `AMQP_MAX_PRIORITY` (0 to 255, see
+    /// [`max_priority`](Self::max_priority)) when those are set too.
     pub fn from_env() -> Option<Self> {
         let mut settings = std::env::var("AMQP_URL")
             .ok()
@@ -80,6 +91,15 @@ impl AmqpSettings {
         // Processes that must share queues (a gateway and its workers) share it.
         if let Ok(namespace) = std::env::var("AMQP_NAMESPACE") {
             settings.namespace = namespace;
+        }
+        if let Ok(value) = std::env::var("AMQP_MAX_PRIORITY") {
+            match value.trim().parse() {
+                Ok(max) => settings.max_priority = max,
+                Err(_) => tracing::error!(
+                    %value,
+                    "AMQP_MAX_PRIORITY is not a number from 0 to 255; job priorities stay off"
+                ),
+            }
         }
         Some(settings)
     }
@@ -108,6 +128,7 @@ impl fmt::Debug for AmqpSettings {
             .field("publish_timeout", &self.publish_timeout)
             .field("reconnect_initial", &self.reconnect_initial)
             .field("reconnect_max", &self.reconnect_max)
+            .field("max_priority", &self.max_priority)
             .finish()
     }
 }
@@ -116,13 +137,16 @@ impl fmt::Debug for AmqpSettings {
 ///
 /// - **Topology**, declared idempotently per job queue `q` (the job's name after
 ///   [`AmqpSettings::namespace`]): the durable direct exchange `apiarist.jobs`; the
-///   work queue `q` (durable, `x-max-priority` 9) bound to it; holding queues
+///   work queue `q` (durable; with `x-max-priority` when
+///   [`AmqpSettings::max_priority`] is set) bound to it; holding queues
 ///   `q.delay.<ms>` (`x-message-ttl` = ms, dead-lettered back to `q`, `x-expires` so
 ///   unused ones vanish) for delayed jobs and retries; the dead-letter queue `q.dead`.
 ///   No broker plugin. A delay is rounded *down* to two significant digits per hop,
 ///   the remainder takes another hop, so a job never runs early.
-/// - **Messages** are persistent, with the envelope as JSON body and the headers
-///   `x-job-id`, `traceparent`, `x-request-id` (plus `x-attempts`, `x-last-error`).
+/// - **Messages** are persistent: the payload as JSON body, the rest of the
+///   envelope in properties (`message-id`, `type`, `timestamp`) and headers
+///   (`traceparent`, `x-request-id`, `x-attempts`, `x-last-error`, ...), see the
+///   wire format in the crate's docs/ARCHITECTURE.md.
 /// - **Publishing** returns after the broker's confirm. A nack, an unroutable
 ///   message, a connection lost before the confirm, or
 ///   [`AmqpSettings::publish_timeout`] passing (reconnect included) is a retryable

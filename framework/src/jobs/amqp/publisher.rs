@@ -1,24 +1,21 @@
 //! Publishing with publisher confirms, and declaring the topology on first use.
 //!
-//! Every publish is persistent (delivery mode 2), carries the envelope as its JSON
-//! body and the trace context as headers, and returns only once the broker has
+//! Every publish is persistent (delivery mode 2), carries the job as its
+//! [wire](super::wire) form (the payload as body, the rest as properties), and returns only once the broker has
 //! confirmed it (a nack or an unroutable message is an error). The whole operation,
 //! including waiting for a reconnect, is bounded by
 //! [`AmqpSettings::publish_timeout`](super::AmqpSettings::publish_timeout): a publish
 //! whose connection drops before the confirm fails with a retryable error rather
 //! than hang (the job may or may not have been stored: jobs are at-least-once).
 
-use lapin::{
-    BasicProperties, Confirmation,
-    options::BasicPublishOptions,
-    types::{AMQPValue, FieldTable, LongString},
-};
+use lapin::{Confirmation, options::BasicPublishOptions};
 use tokio::time::Instant;
 
 use super::{
     amqp_error,
     link::{Link, lock},
     topology::{self, EXCHANGE},
+    wire,
 };
 use crate::jobs::{Envelope, JobError};
 
@@ -67,8 +64,7 @@ impl Link {
                 }
             }
         };
-        let body = serde_json::to_vec(envelope)
-            .map_err(|e| JobError::fatal(format!("cannot serialise job: {e}")))?;
+        let (body, properties) = wire::encode(envelope, self.settings.max_priority)?;
         let session = self.session(Some(deadline)).await?;
         let confirm = session
             .publisher
@@ -80,7 +76,7 @@ impl Link {
                     ..BasicPublishOptions::default()
                 },
                 &body,
-                properties(envelope),
+                properties,
             )
             .await
             .map_err(amqp_error)?
@@ -122,7 +118,7 @@ impl Link {
             return Ok(());
         }
         let channel = session.conn.create_channel().await.map_err(amqp_error)?;
-        topology::declare_job_queue(&channel, queue)
+        topology::declare_job_queue(&channel, queue, self.settings.max_priority)
             .await
             .map_err(|e| declare_error(queue, e))?;
         lock(&self.declared).insert(queue.to_owned(), (session.generation, Instant::now()));
@@ -165,34 +161,4 @@ fn declare_error(queue: &str, error: lapin::Error) -> JobError {
     } else {
         amqp_error(error)
     }
-}
-
-/// Persistent JSON with the ids and trace context as headers.
-fn properties(envelope: &Envelope) -> BasicProperties {
-    let mut headers = FieldTable::default();
-    let mut header = |key: &str, value: &str| {
-        headers.insert(key.into(), AMQPValue::LongString(LongString::from(value)));
-    };
-    header("x-job-id", &envelope.id.to_string());
-    if let Some(traceparent) = &envelope.trace.traceparent {
-        header("traceparent", traceparent);
-    }
-    if let Some(request_id) = &envelope.trace.request_id {
-        header("x-request-id", request_id);
-    }
-    if let Some(error) = &envelope.last_error {
-        header("x-last-error", error);
-    }
-    headers.insert(
-        "x-attempts".into(),
-        AMQPValue::LongInt(i32::try_from(envelope.attempts).unwrap_or(i32::MAX)),
-    );
-    BasicProperties::default()
-        .with_delivery_mode(2)
-        .with_content_type("application/json".into())
-        .with_message_id(envelope.id.to_string().into())
-        .with_type(envelope.name.as_str().into())
-        .with_priority(envelope.priority.min(topology::MAX_PRIORITY as u8))
-        .with_timestamp(envelope.enqueued_at.timestamp().max(0) as u64)
-        .with_headers(headers)
 }

@@ -3,7 +3,7 @@
 //! For a job queue `q` (the job's name, after the broker's namespace):
 //!
 //! ```text
-//!  publish ──> [apiarist.jobs] ──(routing key q)──> q  (x-max-priority 9) ──> consumers
+//!  publish ──> [apiarist.jobs] ──(routing key q)──> q  (x-max-priority, if set) ──> consumers
 //!                    ^
 //!                    └──── dead-lettered on expiry ──── q.delay.<ms>  (x-message-ttl ms)
 //!  retries and delayed jobs ──> q.delay.<ms>
@@ -30,9 +30,6 @@ use crate::jobs::JobError;
 
 /// The direct exchange every job is published to, routed by its queue's name.
 pub(super) const EXCHANGE: &str = "apiarist.jobs";
-
-/// The highest priority ([`Envelope::priority`](crate::jobs::Envelope::priority)).
-pub(super) const MAX_PRIORITY: i32 = 9;
 
 /// How long an unused holding queue lives after its TTL (it is re-declared, which
 /// renews the lease, whenever a job goes through it).
@@ -82,8 +79,13 @@ fn int(value: u64) -> AMQPValue {
     AMQPValue::LongInt(i32::try_from(value).unwrap_or(i32::MAX))
 }
 
-/// Declares the exchange, the work queue (bound to it) and the dead-letter queue.
-pub(super) async fn declare_job_queue(channel: &Channel, queue: &str) -> lapin::Result<()> {
+/// Declares the exchange, the work queue (bound to it; a priority queue when
+/// `max_priority` is above 0) and the dead-letter queue.
+pub(super) async fn declare_job_queue(
+    channel: &Channel,
+    queue: &str,
+    max_priority: u8,
+) -> lapin::Result<()> {
     channel
         .exchange_declare(
             EXCHANGE.into(),
@@ -96,7 +98,12 @@ pub(super) async fn declare_job_queue(channel: &Channel, queue: &str) -> lapin::
         )
         .await?;
     let mut args = FieldTable::default();
-    args.insert("x-max-priority".into(), AMQPValue::LongInt(MAX_PRIORITY));
+    if max_priority > 0 {
+        args.insert(
+            "x-max-priority".into(),
+            AMQPValue::LongInt(max_priority.into()),
+        );
+    }
     channel
         .queue_declare(queue.into(), QueueDeclareOptions::durable(), args)
         .await?;

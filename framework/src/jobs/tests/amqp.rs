@@ -28,7 +28,7 @@ fn header(headers: &FieldTable, key: &str) -> Option<String> {
 }
 
 #[actix_rt::test]
-async fn amqp_messages_are_persistent_json_with_trace_headers() {
+async fn amqp_messages_are_the_payload_with_ids_and_trace_in_properties() {
     let Some(tb) = TestBroker::amqp() else { return };
     let amqp = tb.amqp.clone().unwrap();
     let options = EnqueueOptions {
@@ -65,14 +65,19 @@ async fn amqp_messages_are_persistent_json_with_trace_headers() {
         Some("application/json")
     );
     let headers = props.headers().clone().unwrap_or_default();
-    assert_eq!(header(&headers, "x-job-id"), Some(sent.id.to_string()));
+    assert_eq!(
+        props.message_id().as_ref().map(|id| id.to_string()),
+        Some(sent.id.to_string())
+    );
+    assert_eq!(props.kind().as_ref().map(|k| k.as_str()), Some(Work::NAME));
     assert_eq!(header(&headers, "x-request-id").as_deref(), Some("req-42"));
     assert_eq!(
         header(&headers, "traceparent").as_deref(),
         Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
     );
-    let body: crate::jobs::Envelope = serde_json::from_slice(&message.delivery.data).unwrap();
-    assert_eq!(body, sent);
+    // The body is the payload alone: what any producer would publish.
+    let body: serde_json::Value = serde_json::from_slice(&message.delivery.data).unwrap();
+    assert_eq!(body, serde_json::json!({"n": 1}));
     let _ = conn.close(200, "OK".into()).await;
     tb.finish::<Work>().await;
 }

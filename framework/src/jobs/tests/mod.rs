@@ -3,7 +3,7 @@
 //! the end). With `CI=true` and no `AMQP_URL`, the RabbitMQ tests fail instead of
 //! being skipped.
 
-mod actors;
+pub(super) mod actors;
 mod amqp;
 mod brokers;
 mod worker;
@@ -37,7 +37,11 @@ impl TestBroker {
     ///
     /// When `CI` is `true` (or `1`) and `AMQP_URL` is not set.
     pub(super) fn amqp() -> Option<Self> {
-        let settings = amqp_settings()?;
+        // Priority queues, so the priority tests run on both brokers.
+        let settings = AmqpSettings {
+            max_priority: 9,
+            ..amqp_settings()?
+        };
         let amqp = AmqpBroker::new(settings);
         Some(Self {
             label: "amqp",

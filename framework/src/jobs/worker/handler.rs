@@ -16,7 +16,10 @@ use actix::{Actor, Addr, Handler as ActixHandler, dev::ToEnvelope};
 use futures_util::FutureExt;
 use tracing::{Instrument, field};
 
-use crate::jobs::{BoxFuture, Delivery, Envelope, Job, JobError, backoff};
+use crate::{
+    jobs::{BoxFuture, Delivery, Envelope, Job, JobError, backoff},
+    metrics::jobs::{JobOutcome, record},
+};
 
 /// What an attempt came to.
 pub(super) enum Attempt {
@@ -123,16 +126,19 @@ async fn run(
             (Attempt::Failed(error), true)
         }
     };
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let elapsed = started.elapsed();
+    let elapsed_ms = elapsed.as_millis() as u64;
     let settled = match outcome {
         Attempt::Done => {
             tracing::info!(elapsed_ms, "job done");
+            record(handler.name, JobOutcome::Done, elapsed);
             delivery.ack().await
         }
         Attempt::Undecodable(error) => {
             envelope.attempts = attempt;
             envelope.last_error = Some(error.message().to_owned());
             tracing::error!(%error, "job payload does not decode; dead-lettered");
+            record(handler.name, JobOutcome::DeadLettered, elapsed);
             delivery.dead_letter(envelope).await
         }
         Attempt::Failed(error) => {
@@ -144,12 +150,14 @@ async fn run(
                     %error, elapsed_ms, retry_in_ms = delay.as_millis() as u64,
                     "job failed; retrying"
                 );
+                record(handler.name, JobOutcome::Retried, elapsed);
                 delivery.retry(envelope, delay).await
             } else {
                 tracing::error!(
                     %error, elapsed_ms, retryable = error.is_retryable(),
                     "job failed for good; dead-lettered"
                 );
+                record(handler.name, JobOutcome::DeadLettered, elapsed);
                 delivery.dead_letter(envelope).await
             }
         }

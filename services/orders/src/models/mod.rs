@@ -4,4 +4,6 @@ pub mod notification;
 pub mod order;
 mod queries;
 
-pub use queries::{confirm, find, insert, notifications, record_notification};
+pub use queries::{
+    REPLAY_LIMIT, changed_after, confirm, find, insert, notifications, record_notification,
+};

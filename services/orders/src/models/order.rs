@@ -1,7 +1,7 @@
 //! The `orders` table.
 
 use sea_orm::entity::prelude::*;
-use shared_models::orders::{OrderResponse, OrderStatus};
+use shared_models::orders::{OrderResponse, OrderStatus, OrderStatusChanged};
 
 /// An order as stored.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -39,6 +39,17 @@ impl From<&Model> for OrderResponse {
             status: OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Pending),
             owner: row.owner.clone(),
             created_at: row.created_at,
+        }
+    }
+}
+
+impl From<&Model> for OrderStatusChanged {
+    fn from(row: &Model) -> Self {
+        OrderStatusChanged {
+            order_id: i64::from(row.id),
+            status: OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Pending),
+            owner: row.owner.clone(),
+            at: row.updated_at,
         }
     }
 }

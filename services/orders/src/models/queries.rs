@@ -1,13 +1,22 @@
 //! Queries on orders and notifications.
 
-use chrono::Utc;
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, sea_query::OnConflict,
+    QuerySelect, Set, sea_query::OnConflict,
 };
 use shared_models::orders::OrderStatus;
 
 use super::{notification, order};
+
+/// The most orders [`changed_after`] returns.
+pub const REPLAY_LIMIT: u64 = 1000;
+
+/// Now, to the microsecond: what PostgreSQL stores, so an event's time (taken from
+/// the same value) names the stored row exactly on every backend.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
 
 /// Stores a new pending order.
 pub async fn insert(
@@ -16,7 +25,7 @@ pub async fn insert(
     item_id: i64,
     quantity: i64,
 ) -> Result<order::Model, DbErr> {
-    let now = Utc::now();
+    let now = now();
     order::ActiveModel {
         owner: Set(owner.to_owned()),
         item_id: Set(item_id),
@@ -51,13 +60,37 @@ pub async fn confirm(conn: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr
         )
         .col_expr(
             order::Column::UpdatedAt,
-            sea_orm::sea_query::Expr::value(Utc::now()),
+            sea_orm::sea_query::Expr::value(now()),
         )
         .filter(order::Column::Id.eq(id))
         .filter(order::Column::Status.eq(OrderStatus::Pending.as_str()))
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// `owner`'s orders that changed after the change of order `order_id` at `at`
+/// (ordered by `(updated_at, id)`), oldest first, at most [`REPLAY_LIMIT`]: what a
+/// reconnecting stream replays.
+pub async fn changed_after(
+    conn: &impl ConnectionTrait,
+    owner: &str,
+    at: DateTime<Utc>,
+    order_id: i64,
+) -> Result<Vec<order::Model>, DbErr> {
+    let rows = order::Entity::find()
+        .filter(order::Column::Owner.eq(owner))
+        .filter(order::Column::UpdatedAt.gte(at))
+        .order_by_asc(order::Column::UpdatedAt)
+        .order_by_asc(order::Column::Id)
+        .limit(REPLAY_LIMIT)
+        .all(conn)
+        .await?;
+    // Exact, whatever the backend's timestamp comparison: strictly after the cursor.
+    Ok(rows
+        .into_iter()
+        .filter(|row| (row.updated_at, i64::from(row.id)) > (at, order_id))
+        .collect())
 }
 
 /// Records a notification once per order and event: `false` if it was already

@@ -1,7 +1,7 @@
 //! The `users` table as a sea-orm entity: the stored row, with its password hash.
 //!
 //! This is not the API's type: handlers convert a [`Model`] into
-//! [`UserResponse`](shared_models::users::UserResponse), which has no hash field.
+//! [`UserResponse`], which has no hash field.
 #![allow(missing_docs)] // the derives generate `Column`, `ActiveModel`, ... without docs
 
 use std::fmt;

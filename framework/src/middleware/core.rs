@@ -13,7 +13,11 @@
 //! - **Errors**: exception handlers registered on the app see every error first; then
 //!   the framework's own error types are re-rendered if the app chose problem details;
 //!   any other error whose body is not JSON (actix-web's own, e.g. a payload too large)
-//!   is rendered as `{"detail": ...}` so clients never get a bare text body.
+//!   is rendered as `{"detail": ...}` so clients never get a bare text body; a body
+//!   over the limit is a 413 naming the limit. A re-rendered error keeps the CORS
+//!   headers the layers inside had added, so browsers can read it.
+//! - **Metrics**: request count, latency and in-flight requests by route template
+//!   and status (see [`crate::metrics`]), unless the app turned them off.
 
 use std::{
     backtrace::Backtrace,
@@ -29,43 +33,21 @@ use actix_web::{
     Error, HttpMessage, HttpResponse,
     body::{BoxBody, EitherBody, MessageBody},
     dev::{Service, ServiceRequest, ServiceResponse, Transform},
-    http::{
-        StatusCode,
-        header::{CONTENT_TYPE, HeaderName, HeaderValue},
-    },
+    http::StatusCode,
 };
 use futures_util::FutureExt;
 use serde_json::json;
 use tracing::Instrument;
 
+use super::render::{finish, keep_cors_headers, render_error};
 use crate::{
-    ErrorFormat, HttpError, RequestValidationError,
-    di::{DeferredBody, Outcome, RequestScope, SharedError, finish_scope},
+    ErrorFormat,
+    di::{DeferredBody, Outcome, RequestScope, finish_scope},
+    metrics::http as metrics,
 };
 
-/// The request id header, read and echoed.
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
-
-/// The id of the current request, available to handlers as an extension.
-///
-/// ```
-/// use actix_web::{HttpMessage, HttpRequest};
-/// use apiarist::RequestId;
-///
-/// fn id_of(req: &HttpRequest) -> Option<String> {
-///     req.extensions().get::<RequestId>().map(|id| id.as_str().to_owned())
-/// }
-/// # let _ = id_of;
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(String);
-
-impl RequestId {
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+use super::request_id::REQUEST_ID;
+use super::request_id::RequestId;
 
 /// Maps one error type to a response; registered with
 /// [`App::exception_handler`](crate::App::exception_handler).
@@ -76,6 +58,8 @@ pub(crate) type ExceptionHandler = Arc<dyn Fn(&Error) -> Option<HttpResponse> + 
 pub(crate) struct CoreConfig {
     pub(crate) format: ErrorFormat,
     pub(crate) handlers: Vec<ExceptionHandler>,
+    /// Record the request metrics.
+    pub(crate) metrics: bool,
 }
 
 /// The middleware factory.
@@ -106,6 +90,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(CoreService {
             service: Rc::new(service),
+            in_flight: self.config.metrics.then(metrics::InFlightCounter::register),
             config: self.config.clone(),
         }))
     }
@@ -115,6 +100,8 @@ where
 pub(crate) struct CoreService<S> {
     service: Rc<S>,
     config: Rc<CoreConfig>,
+    /// This worker's requests in flight, when metrics are on.
+    in_flight: Option<metrics::InFlightCounter>,
 }
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -131,10 +118,8 @@ where
     actix_web::dev::forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let started = Instant::now();
-        let request_id =
-            incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-        req.extensions_mut().insert(RequestId(request_id.clone()));
+        let request_id = RequestId::from_header(req.headers().get(REQUEST_ID));
+        req.extensions_mut().insert(request_id.clone());
         let span = tracing::info_span!(
             "request",
             method = %req.method(),
@@ -146,9 +131,15 @@ where
         );
         let config = self.config.clone();
         let service = self.service.clone();
+        let measured = self
+            .in_flight
+            .as_ref()
+            .map(|counter| (metrics::method_label(req.method()), counter.enter()));
         // With the request level filtered out (RUST_LOG=warn) the span is disabled:
         // skip entering it on every poll and computing what would be recorded on it.
         let enabled = !span.is_disabled();
+        // The clock is read only when a span or the metrics will use it.
+        let started = (enabled || measured.is_some()).then(Instant::now);
         let in_span = span.clone();
 
         let handled = async move {
@@ -163,25 +154,26 @@ where
                 // No request is left to answer with (it was moved into the failed
                 // service), so the response travels as an error that renders itself.
                 Ok(Err(err)) => {
-                    return Err(PreparedResponse::new(
-                        render_error(&err, &config),
-                        &request_id,
-                        &span,
-                        started,
-                    )
-                    .into());
+                    let mut response = render_error(&err, &config);
+                    // Layers inside (CORS) left their headers as response mappers.
+                    keep_cors_headers(&err.error_response(), &mut response);
+                    if let (Some((method, _)), Some(started)) = (&measured, started) {
+                        metrics::observe(None, method, response.status(), started.elapsed());
+                    }
+                    return Err(PreparedResponse::new(response, &request_id, &span, started).into());
                 }
                 Err(_) => {
                     // The panic hook has already logged message, location and backtrace.
                     let response = HttpResponse::InternalServerError()
                         .json(json!({"detail": "Internal Server Error"}));
+                    if let (Some((method, _)), Some(started)) = (&measured, started) {
+                        metrics::observe(None, method, response.status(), started.elapsed());
+                    }
                     return Err(PreparedResponse::new(response, &request_id, &span, started).into());
                 }
             };
-            if let Ok(value) = HeaderValue::from_str(&request_id) {
-                res.headers_mut()
-                    .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
-            }
+            res.headers_mut()
+                .insert(REQUEST_ID, request_id.header_value());
             if enabled {
                 span.record(
                     "route",
@@ -190,6 +182,9 @@ where
                         .as_deref()
                         .unwrap_or("<unmatched>"),
                 );
+            }
+            if let (Some((method, _)), Some(started)) = (&measured, started) {
+                metrics::observe(Some(res.request()), method, res.status(), started.elapsed());
             }
             record_outcome(&span, res.status(), started, &request_id);
             Ok(res)
@@ -219,7 +214,9 @@ async fn finish_request<B: MessageBody + 'static>(
     let (finished, deferred) = finish_scope(res.request(), outcome).await;
     if let Err(err) = finished {
         let req = res.request().clone();
-        res = ServiceResponse::new(req, render_error(&err, config)).map_into_right_body();
+        let mut response = render_error(&err, config);
+        keep_cors_headers(res.response(), &mut response);
+        res = ServiceResponse::new(req, response).map_into_right_body();
     }
     if deferred.is_empty() {
         return res;
@@ -232,12 +229,22 @@ async fn finish_request<B: MessageBody + 'static>(
     })
 }
 
-fn record_outcome(span: &tracing::Span, status: StatusCode, started: Instant, request_id: &str) {
-    span.record("status", status.as_u16());
-    span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
+fn record_outcome(
+    span: &tracing::Span,
+    status: StatusCode,
+    started: Option<Instant>,
+    request_id: &RequestId,
+) {
+    if !span.is_disabled() {
+        span.record("status", status.as_u16());
+        if let Some(started) = started {
+            span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
     if status.is_server_error() {
         // The id is repeated here: with the request level filtered out, the span that
         // would carry it is disabled, and this line must still be traceable.
+        let request_id = request_id.as_str();
         tracing::error!(request_id, status = status.as_u16(), "request failed");
     } else {
         tracing::info!("request finished");
@@ -256,15 +263,13 @@ struct PreparedResponse {
 impl PreparedResponse {
     fn new(
         response: HttpResponse,
-        request_id: &str,
+        request_id: &RequestId,
         span: &tracing::Span,
-        started: Instant,
+        started: Option<Instant>,
     ) -> Self {
         let status = response.status();
         let mut headers = response.headers().clone();
-        if let Ok(value) = HeaderValue::from_str(request_id) {
-            headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
-        }
+        headers.insert(REQUEST_ID, request_id.header_value());
         let body = response.into_body().try_into_bytes().unwrap_or_default();
         record_outcome(span, status, started, request_id);
         Self {
@@ -293,80 +298,6 @@ impl actix_web::ResponseError for PreparedResponse {
         }
         response.map_into_boxed_body()
     }
-}
-
-fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
-    let value = req.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
-    let sane = !value.is_empty()
-        && value.len() <= 128
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
-    sane.then(|| value.to_owned())
-}
-
-fn finish<B: MessageBody + 'static>(
-    res: ServiceResponse<B>,
-    config: &CoreConfig,
-) -> ServiceResponse<EitherBody<B, BoxBody>> {
-    let Some(err) = res.response().error() else {
-        return res.map_into_left_body();
-    };
-    let err = SharedError::original(err);
-    let already_json = res
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    let custom = config.handlers.iter().find_map(|h| h(err));
-    let rerender_ours = config.format != ErrorFormat::FastApi
-        && (err.as_error::<HttpError>().is_some()
-            || err.as_error::<RequestValidationError>().is_some());
-    if custom.is_none() && !rerender_ours && already_json {
-        return res.map_into_left_body();
-    }
-    let response = custom.unwrap_or_else(|| render_unhandled(err, config.format));
-    let (req, _) = res.into_parts();
-    ServiceResponse::new(req, response).map_into_right_body()
-}
-
-/// Renders any error in the app's format.
-pub(crate) fn render_error(err: &Error, config: &CoreConfig) -> HttpResponse {
-    let err = SharedError::original(err);
-    match config.handlers.iter().find_map(|h| h(err)) {
-        Some(custom) => custom,
-        None => render_unhandled(err, config.format),
-    }
-}
-
-/// Renders an error no exception handler claimed: the framework's own types in the
-/// app's format, anything else as `{"detail": ...}` with its status and headers.
-fn render_unhandled(err: &Error, format: ErrorFormat) -> HttpResponse {
-    if let Some(e) = err.as_error::<HttpError>() {
-        return e.render(format);
-    }
-    if let Some(e) = err.as_error::<RequestValidationError>() {
-        return e.render(format);
-    }
-    let status = err.as_response_error().status_code();
-    let detail = if status.is_server_error() {
-        tracing::error!(error = %err, "unhandled error");
-        status
-            .canonical_reason()
-            .unwrap_or("Internal Server Error")
-            .to_owned()
-    } else {
-        err.to_string()
-    };
-    let mut response = HttpError::new(status.as_u16(), detail).render(format);
-    // Keep headers the original error set (e.g. `Allow`, `WWW-Authenticate`).
-    let original = err.error_response();
-    for (name, value) in original.headers() {
-        if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
-            response.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    response
 }
 
 /// Logs panics through tracing, inside the span of the request that panicked, with a

@@ -1,0 +1,79 @@
+//! [`CallContext`]: what a call to another service carries over from the request
+//! that caused it.
+
+use actix_web::{HttpMessage, HttpRequest};
+
+use crate::{Provide, REQUEST_ID_HEADER, RequestId};
+
+/// The request a service call is made for: its request id, sent along as
+/// `X-Request-Id` so the logs of one request can be followed across services.
+///
+/// Handlers take it as a parameter (it is a dependency; nothing is documented) and
+/// hand it to the client with [`ServiceClient::in_context`](super::ServiceClient::in_context).
+/// Outside a request (a job, a start-up task) use [`CallContext::default`]: the
+/// other service then makes up an id of its own.
+///
+/// ```
+/// use apiarist::{client::{CallContext, ServiceClient}, prelude::*};
+///
+/// #[derive(Debug, Serialize, Deserialize, JsonSchema, ApiComponent)]
+/// struct Count { count: u64 }
+///
+/// /// Count the items.
+/// #[api_operation(summary = "Count")]
+/// async fn count(
+///     ctx: CallContext,
+///     items: apiarist::State<ServiceClient>,
+/// ) -> Result<Json<Count>, HttpError> {
+///     Ok(Json(items.in_context(&ctx).get("/internal/items/count").await?))
+/// }
+/// # let _ = Router::new().get("/count", count);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallContext {
+    request_id: Option<String>,
+}
+
+impl CallContext {
+    /// A context carrying `request_id`.
+    ///
+    /// ```
+    /// let ctx = apiarist::client::CallContext::with_request_id("4bf92f35");
+    /// assert_eq!(ctx.request_id(), Some("4bf92f35"));
+    /// ```
+    pub fn with_request_id(request_id: impl Into<String>) -> Self {
+        Self {
+            request_id: Some(request_id.into()),
+        }
+    }
+
+    /// The context of `req`: the id the framework's middleware gave it, else the
+    /// `X-Request-Id` header it came with, else none.
+    pub fn from_request(req: &HttpRequest) -> Self {
+        let assigned = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.as_str().to_owned());
+        let request_id = assigned.or_else(|| {
+            req.headers()
+                .get(REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+        Self { request_id }
+    }
+
+    /// The request id to send, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+}
+
+impl Provide for CallContext {
+    type Needs = (HttpRequest,);
+
+    async fn provide((req,): Self::Needs) -> Result<Self, actix_web::Error> {
+        Ok(Self::from_request(&req))
+    }
+}
+crate::injectable!(CallContext);

@@ -1,0 +1,77 @@
+//! What the orders tests share: the stack's key, tokens, databases, and services on
+//! loopback sockets.
+#![allow(dead_code)] // each test binary uses its own subset
+
+pub mod streams;
+
+use std::time::Duration;
+
+use apiarist::{
+    App,
+    auth::{
+        Auth, Claims, KeyRing, LoginThrottle, SigningKey, ThrottleConfig, TokenConfig, unix_now,
+    },
+    client::ServiceToken,
+    db::testing::TestDatabase,
+};
+use orders::StockPort;
+use shared_models::clients::ItemsClient;
+
+/// The HS256 secret every service of these tests shares.
+pub const SECRET: &[u8] = b"the orders tests' secret, long enough";
+
+fn ring() -> KeyRing {
+    KeyRing::new(SigningKey::hs256(SECRET).unwrap(), TokenConfig::default())
+}
+
+/// An auth service with the stack's key.
+pub fn auth() -> Auth {
+    Auth::start(ring(), LoginThrottle::new(ThrottleConfig::default()))
+}
+
+/// `Bearer <token>` of user `sub` with `roles`.
+pub fn token(sub: &str, roles: &[&str]) -> String {
+    let claims = Claims::new(
+        sub,
+        Vec::<String>::new(),
+        unix_now(),
+        Duration::from_secs(600),
+    )
+    .with_roles(roles.iter().copied());
+    format!("Bearer {}", ring().sign(&claims).unwrap())
+}
+
+/// A fresh database: PostgreSQL when `DATABASE_URL` is set, SQLite otherwise.
+pub fn fresh() -> TestDatabase {
+    TestDatabase::postgres_from_env().unwrap_or_else(TestDatabase::sqlite)
+}
+
+/// The items service's typed client at `url`, as the orders service has it.
+pub fn items_client(url: &str, timeout: Duration) -> ItemsClient {
+    ItemsClient::connect(url, timeout, ServiceToken::new("orders", auth()))
+}
+
+/// The HTTP stock port on the items service at `url`.
+pub fn stock_port(url: &str) -> StockPort {
+    StockPort::http(items_client(url, Duration::from_secs(5)))
+}
+
+/// Serves `app` on a free loopback port of this actix system; its base URL.
+pub fn serve(app: App) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = actix_web::HttpServer::new(move || app.clone().into_actix())
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+    actix_web::rt::spawn(server);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// A base URL where nothing listens: a port that was free a moment ago.
+pub fn unbound_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
+}
