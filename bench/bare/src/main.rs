@@ -244,8 +244,8 @@ async fn create_item(pool: Pool, body: web::Bytes) -> HttpResponse {
     if let Err(msg) = item.check() {
         return unprocessable(msg);
     }
+    // One INSERT ... RETURNING is atomic by itself, as in the items service.
     let stored = async {
-        let mut tx = pool.begin().await?;
         let row = sqlx::query(INSERT_ITEM)
             .bind(&item.name)
             .bind(&item.description)
@@ -255,11 +255,9 @@ async fn create_item(pool: Pool, body: web::Bytes) -> HttpResponse {
             .bind(item.stock)
             .bind(item.price * 0.6)
             .bind(Utc::now())
-            .fetch_one(&mut *tx)
+            .fetch_one(pool.get_ref())
             .await?;
-        let row = ItemRow::from_row(&row)?;
-        tx.commit().await?;
-        Ok(row)
+        ItemRow::from_row(&row)
     };
     match stored.await {
         Ok(row) => HttpResponse::Created().json(ItemResponse::from(&row)),
