@@ -42,12 +42,17 @@ RUN cargo build --release --locked \
 
 # ---- runtime ----------------------------------------------------------------------
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
+# /data/items-media belongs to the service user, so the named volume compose mounts
+# there is writable.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --home-dir /data --create-home \
-        --shell /usr/sbin/nologin apiarist
+        --shell /usr/sbin/nologin apiarist \
+    && install -d -o apiarist -g apiarist /data/items-media
 COPY --from=builder /out/ /usr/local/bin/
+# The items service's static files (ITEMS_STATIC_DIR in docker-compose.yml).
+COPY services/items/static/ /usr/local/share/apiarist/items-static/
 USER apiarist:apiarist
 # Without DATABASE_URL a service keeps its SQLite file here, in the user's own directory.
 WORKDIR /data

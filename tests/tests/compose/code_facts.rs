@@ -69,8 +69,12 @@ impl CodeFacts {
     /// settings structs are looked up across all of them.
     pub fn env_reads<'a>(packages: impl IntoIterator<Item = &'a CodeFacts>) -> BTreeSet<String> {
         let packages: Vec<&CodeFacts> = packages.into_iter().collect();
-        let structs: BTreeMap<&String, &StructVars> =
-            packages.iter().flat_map(|p| p.structs.iter()).collect();
+        // Two packages may each have a settings struct of the same name (items'
+        // `ItemsEnv` and shared-models'): a name stands for all of them.
+        let mut structs: BTreeMap<&String, Vec<&StructVars>> = BTreeMap::new();
+        for (name, vars) in packages.iter().flat_map(|p| p.structs.iter()) {
+            structs.entry(name).or_default().push(vars);
+        }
         let mut reads = BTreeSet::new();
         let mut pending: Vec<String> = Vec::new();
         for p in &packages {
@@ -82,7 +86,7 @@ impl CodeFacts {
             if !expanded.insert(ty.clone()) {
                 continue;
             }
-            if let Some(s) = structs.get(&ty) {
+            for s in structs.get(&ty).into_iter().flatten() {
                 reads.extend(s.vars.iter().cloned());
                 pending.extend(s.flattened.iter().cloned());
             }
