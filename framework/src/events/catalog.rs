@@ -35,19 +35,10 @@ impl EventInfo {
     /// assert_eq!(info.description.as_deref(), Some("Stock of an item changed."));
     /// ```
     pub fn of<E: Event>() -> Self {
-        let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-        let mut schema = generator.into_root_schema_for::<E>().to_value();
-        let description = schema
-            .get("description")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        if let Some(object) = schema.as_object_mut() {
-            object.remove("$schema");
-        }
-        let full = std::any::type_name::<E>();
+        let (type_name, schema, description) = crate::jobs::payload_facts::<E>();
         Self {
             name: E::NAME,
-            type_name: full.rsplit("::").next().unwrap_or(full),
+            type_name,
             schema,
             description,
         }

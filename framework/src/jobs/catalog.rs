@@ -24,19 +24,10 @@ pub struct JobInfo {
 impl JobInfo {
     /// The facts of job type `J`.
     pub fn of<J: Job>() -> Self {
-        let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-        let mut schema = generator.into_root_schema_for::<J>().to_value();
-        let description = schema
-            .get("description")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        if let Some(object) = schema.as_object_mut() {
-            object.remove("$schema");
-        }
-        let full = std::any::type_name::<J>();
+        let (type_name, schema, description) = payload_facts::<J>();
         Self {
             name: J::NAME,
-            type_name: full.rsplit("::").next().unwrap_or(full),
+            type_name,
             schema,
             description,
             max_attempts: J::MAX_ATTEMPTS,
@@ -64,4 +55,25 @@ impl Catalog {
     pub fn get(&self, name: &str) -> Option<&JobInfo> {
         self.0.iter().find(|j| j.name == name)
     }
+}
+
+/// What the documents say of a message payload type: its short type name, its JSON
+/// Schema (draft 2020-12, without `$schema`) and its doc comment. Shared by jobs and
+/// events.
+pub(crate) fn payload_facts<T: schemars::JsonSchema>() -> (&'static str, Value, Option<String>) {
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    let mut schema = generator.into_root_schema_for::<T>().to_value();
+    let description = schema
+        .get("description")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("$schema");
+    }
+    let full = std::any::type_name::<T>();
+    (
+        full.rsplit("::").next().unwrap_or(full),
+        schema,
+        description,
+    )
 }

@@ -47,6 +47,7 @@ mod tests;
 
 pub(crate) use amqp::link::Link;
 pub use amqp::{AmqpBroker, AmqpSettings};
+pub(crate) use catalog::payload_facts;
 pub use catalog::{Catalog, JobInfo};
 pub use envelope::{EnqueueOptions, Envelope, JobError, TraceContext};
 pub use memory::MemoryBroker;
