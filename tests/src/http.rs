@@ -27,6 +27,7 @@ impl std::fmt::Display for Reply {
 pub struct Client {
     base: String,
     inner: awc::Client,
+    headers: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Client {
@@ -45,7 +46,14 @@ impl Client {
         Self {
             base: base.into(),
             inner,
+            headers: Vec::new(),
         }
+    }
+
+    /// The same client, sending `name: value` with every request.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     /// `GET path`.
@@ -96,6 +104,9 @@ impl Client {
     ) -> Result<Reply, String> {
         let method = method.parse().map_err(|e| format!("{e}"))?;
         let mut request = self.inner.request(method, format!("{}{path}", self.base));
+        for (name, value) in &self.headers {
+            request = request.insert_header((name.as_str(), value.as_str()));
+        }
         if let Some(token) = token {
             request = request.insert_header(("authorization", format!("Bearer {token}")));
         }

@@ -39,6 +39,9 @@ const STACK_VARIABLES: &[&str] = &[
     "ORDERS_URL",
     "EMBEDDED_WORKER",
     "GATEWAY_MODE",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_SERVICE_NAME",
 ];
 
 /// The administrator the users service creates at start-up (`ADMIN_USERNAME`,
@@ -133,6 +136,8 @@ pub struct Stack {
     secret: String,
     processes: BTreeMap<Service, Process>,
     queues: Option<QueueGuard>,
+    /// Variables every process gets besides compose's.
+    extra_env: Vec<(&'static str, String)>,
 }
 
 impl Stack {
@@ -144,6 +149,17 @@ impl Stack {
     ///
     /// If a process is not ready in time, with every process's logs.
     pub async fn start(services: &Services, binaries: Binaries, test: &str) -> Self {
+        Self::start_with_env(services, binaries, test, Vec::new()).await
+    }
+
+    /// [`start`](Self::start), giving every process `extra_env` as well (e.g. where
+    /// to export traces).
+    pub async fn start_with_env(
+        services: &Services,
+        binaries: Binaries,
+        test: &str,
+        extra_env: Vec<(&'static str, String)>,
+    ) -> Self {
         let namespace = crate::namespace(test);
         let broker = AmqpBroker::new(crate::amqp_settings(&services.amqp_url, &namespace));
         let queues = QueueGuard::new(broker, &[ConfirmOrder::NAME, NotifyOrder::NAME]);
@@ -157,6 +173,7 @@ impl Stack {
             secret,
             processes: BTreeMap::new(),
             queues: Some(queues),
+            extra_env,
         };
         for service in Service::ALL {
             stack.spawn(service);
@@ -299,6 +316,7 @@ impl Stack {
                 ("GATEWAY_DOCS_TTL_SECS", "1".to_owned()),
             ]),
         }
+        env.extend(self.extra_env.iter().cloned());
         env
     }
 }

@@ -113,6 +113,8 @@ impl App {
             for hook in hooks {
                 hook().await;
             }
+            // The last requests' spans, before the process exits.
+            crate::telemetry::flush();
             served
         });
         Ok((handle, stopped))

@@ -3,10 +3,12 @@
 
 use actix_web::{HttpMessage, HttpRequest};
 
-use crate::{Provide, REQUEST_ID_HEADER, RequestId};
+use crate::{Provide, REQUEST_ID_HEADER, RequestId, telemetry::TraceParent};
 
 /// The request a service call is made for: its request id, sent along as
-/// `X-Request-Id` so the logs of one request can be followed across services.
+/// `X-Request-Id` so the logs of one request can be followed across services, and
+/// its trace, continued by the call's `traceparent` header (see
+/// [`TraceParent::onward`]).
 ///
 /// Handlers take it as a parameter (it is a dependency; nothing is documented) and
 /// hand it to the client with [`ServiceClient::in_context`](super::ServiceClient::in_context).
@@ -32,6 +34,7 @@ use crate::{Provide, REQUEST_ID_HEADER, RequestId};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallContext {
     request_id: Option<String>,
+    traceparent: Option<TraceParent>,
 }
 
 impl CallContext {
@@ -44,6 +47,7 @@ impl CallContext {
     pub fn with_request_id(request_id: impl Into<String>) -> Self {
         Self {
             request_id: Some(request_id.into()),
+            traceparent: None,
         }
     }
 
@@ -60,12 +64,20 @@ impl CallContext {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         });
-        Self { request_id }
+        Self {
+            request_id,
+            traceparent: Some(TraceParent::onward(req.headers())),
+        }
     }
 
     /// The request id to send, if any.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
+    }
+
+    /// The trace the call continues, if any.
+    pub fn traceparent(&self) -> Option<&TraceParent> {
+        self.traceparent.as_ref()
     }
 }
 

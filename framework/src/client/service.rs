@@ -12,7 +12,10 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
 use super::{CallContext, ClientError, ServiceToken, transport};
-use crate::REQUEST_ID_HEADER;
+use crate::{
+    REQUEST_ID_HEADER,
+    telemetry::{TRACEPARENT, TraceParent},
+};
 
 /// How long a call may take when nothing else is said.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,7 +58,7 @@ const MAX_BODY: usize = 8 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct ServiceClient {
     config: Arc<Config>,
-    request_id: Option<String>,
+    context: CallContext,
 }
 
 #[derive(Debug, Clone)]
@@ -96,7 +99,7 @@ impl ServiceClient {
                 timeout: DEFAULT_TIMEOUT,
                 credential: Credential::None,
             }),
-            request_id: None,
+            context: CallContext::default(),
         }
     }
 
@@ -124,12 +127,12 @@ impl ServiceClient {
     }
 
     /// A copy for calls made on behalf of the request `ctx` describes: they carry its
-    /// request id.
+    /// request id and continue its trace.
     #[must_use]
     pub fn in_context(&self, ctx: &CallContext) -> Self {
         Self {
             config: Arc::clone(&self.config),
-            request_id: ctx.request_id().map(str::to_owned),
+            context: ctx.clone(),
         }
     }
 
@@ -234,8 +237,17 @@ impl ServiceClient {
         let mut request = transport::client()
             .request(method.clone(), url.as_str())
             .insert_header((ACCEPT, "application/json"));
-        if let Some(id) = &self.request_id {
-            request = request.insert_header((REQUEST_ID_HEADER, id.as_str()));
+        if let Some(id) = self.context.request_id() {
+            request = request.insert_header((REQUEST_ID_HEADER, id));
+        }
+        // Outside a request (a job), the span being executed, when traces are exported.
+        let traceparent = self
+            .context
+            .traceparent()
+            .cloned()
+            .or_else(TraceParent::current);
+        if let Some(traceparent) = traceparent {
+            request = request.insert_header((TRACEPARENT, traceparent.to_string()));
         }
         if let Some(token) = bearer {
             request = request.insert_header((AUTHORIZATION, format!("Bearer {token}")));
@@ -339,7 +351,7 @@ impl ServiceClient {
 
     fn log(&self, method: &Method, path: &str, error: &ClientError) {
         let service = self.service();
-        let request_id = self.request_id.as_deref().unwrap_or("-");
+        let request_id = self.context.request_id().unwrap_or("-");
         match error {
             // An error answer is the other service's business, and usually expected.
             ClientError::Status { status, .. } if !status.is_server_error() => tracing::debug!(

@@ -321,7 +321,10 @@ impl Gateway {
             closing.close();
             handle.stop(true).await;
         });
-        server.await
+        let served = server.await;
+        // The last requests' spans, before the process exits.
+        crate::telemetry::flush();
+        served
     }
 
     /// Starts serving on `listener` and returns the running server at once: await

@@ -44,7 +44,10 @@ use futures_util::{Stream, StreamExt};
 use serde_json::json;
 
 use super::{Shared, Upstream, tunnel};
-use crate::{REQUEST_ID_HEADER, RequestId};
+use crate::{
+    REQUEST_ID_HEADER, RequestId,
+    telemetry::{TRACEPARENT, TraceParent},
+};
 
 /// Headers that concern one connection, never forwarded (RFC 9110 §7.6.1, plus
 /// the non-standard `Proxy-Connection`).
@@ -180,6 +183,9 @@ pub(super) fn forwarded_headers(req: &HttpRequest, out: &mut HeaderMap) {
         .map(str::to_owned)
         .or_else(|| req.uri().authority().map(ToString::to_string));
     set("x-forwarded-host", host);
+    // When traces are exported the service's span is a child of the gateway's;
+    // otherwise the client's `traceparent` passes through unchanged.
+    set(TRACEPARENT, TraceParent::current().map(|p| p.to_string()));
 }
 
 /// The service's response, streamed back with its end-to-end headers.

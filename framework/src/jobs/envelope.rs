@@ -74,6 +74,17 @@ pub struct TraceContext {
     pub request_id: Option<String>,
 }
 
+impl TraceContext {
+    /// The context of the span being executed when traces are exported (a job
+    /// enqueued by a job continues its trace), else empty.
+    pub fn current() -> Self {
+        Self {
+            traceparent: crate::telemetry::TraceParent::current().map(|p| p.to_string()),
+            request_id: None,
+        }
+    }
+}
+
 /// How to enqueue a job.
 ///
 /// ```
@@ -146,7 +157,7 @@ impl Envelope {
             not_before,
             priority: options.priority.unwrap_or(0).min(9),
             idempotency_key: options.idempotency_key,
-            trace: options.trace.unwrap_or_default(),
+            trace: options.trace.unwrap_or_else(TraceContext::current),
             last_error: None,
         })
     }

@@ -3,7 +3,7 @@
 use actix_web::{HttpMessage, HttpRequest};
 
 use super::{EnqueueOptions, Envelope, Job, JobError, JobQueue, TraceContext};
-use crate::{Provide, RequestId, State, db::Tx, di};
+use crate::{Provide, RequestId, State, db::Tx, di, telemetry::TraceParent};
 
 /// Enqueues jobs from a handler (a dependency: take `jobs: Jobs`).
 ///
@@ -89,28 +89,15 @@ impl Provide for Jobs {
 }
 crate::injectable!(Jobs);
 
-/// The request's trace context: its `traceparent` (continued, with a new span id)
-/// or a fresh one, and its request id.
+/// The request's trace context: its id and the `traceparent` the job continues
+/// (see [`TraceParent::onward`]).
 fn trace_context(req: &HttpRequest) -> TraceContext {
     let request_id = req
         .extensions()
         .get::<RequestId>()
         .map(|id| id.as_str().to_owned());
-    let trace_id = req
-        .headers()
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let parts: Vec<&str> = v.split('-').collect();
-            (parts.len() == 4
-                && parts[1].len() == 32
-                && parts[1].bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| parts[1].to_owned())
-        })
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let span_id = &uuid::Uuid::new_v4().simple().to_string()[..16];
     TraceContext {
-        traceparent: Some(format!("00-{trace_id}-{span_id}-01")),
+        traceparent: Some(TraceParent::onward(req.headers()).to_string()),
         request_id,
     }
 }

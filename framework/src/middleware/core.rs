@@ -44,6 +44,7 @@ use crate::{
     ErrorFormat,
     di::{DeferredBody, Outcome, RequestScope, finish_scope},
     metrics::http as metrics,
+    telemetry::{self, TraceParent},
 };
 
 use super::request_id::REQUEST_ID;
@@ -128,7 +129,10 @@ where
             status = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
             request_id = %request_id,
+            otel.kind = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
         );
+        telemetry::continue_trace(&span, "server", || TraceParent::from_headers(req.headers()));
         let config = self.config.clone();
         let service = self.service.clone();
         let measured = self
@@ -175,13 +179,14 @@ where
             res.headers_mut()
                 .insert(REQUEST_ID, request_id.header_value());
             if enabled {
-                span.record(
-                    "route",
-                    res.request()
-                        .match_pattern()
-                        .as_deref()
-                        .unwrap_or("<unmatched>"),
-                );
+                let route = res.request().match_pattern();
+                span.record("route", route.as_deref().unwrap_or("<unmatched>"));
+                // OpenTelemetry's convention: `{method} {route}`, or the method alone
+                // for a path no route matched (a proxied one, a 404).
+                telemetry::name_span(&span, || match &route {
+                    Some(route) => format!("{} {route}", res.request().method()),
+                    None => res.request().method().to_string(),
+                });
             }
             if let (Some((method, _)), Some(started)) = (&measured, started) {
                 metrics::observe(Some(res.request()), method, res.status(), started.elapsed());
@@ -242,6 +247,7 @@ fn record_outcome(
         }
     }
     if status.is_server_error() {
+        telemetry::mark_failed(span);
         // The id is repeated here: with the request level filtered out, the span that
         // would carry it is disabled, and this line must still be traceable.
         let request_id = request_id.as_str();

@@ -19,6 +19,7 @@ use tracing::{Instrument, field};
 use crate::{
     jobs::{BoxFuture, Delivery, Envelope, Job, JobError, backoff},
     metrics::jobs::{JobOutcome, record},
+    telemetry::{self, TraceParent},
 };
 
 /// What an attempt came to.
@@ -96,7 +97,12 @@ pub(super) async fn process(handler: Arc<JobHandler>, delivery: Box<dyn Delivery
         max_attempts = envelope.max_attempts,
         request_id = field::Empty,
         traceparent = field::Empty,
+        otel.kind = field::Empty,
+        otel.status_code = field::Empty,
     );
+    let parent = envelope.trace.traceparent.as_deref();
+    telemetry::continue_trace(&span, "consumer", || parent.and_then(TraceParent::parse));
+    telemetry::name_span(&span, || format!("job {}", envelope.name));
     if let Some(request_id) = &envelope.trace.request_id {
         span.record("request_id", request_id.as_str());
     }
@@ -128,6 +134,9 @@ async fn run(
     };
     let elapsed = started.elapsed();
     let elapsed_ms = elapsed.as_millis() as u64;
+    if !matches!(outcome, Attempt::Done) {
+        telemetry::mark_failed(&tracing::Span::current());
+    }
     let settled = match outcome {
         Attempt::Done => {
             tracing::info!(elapsed_ms, "job done");
