@@ -23,9 +23,9 @@
 //! [`App`] ties a service together (routers, state, exception handlers, docs) and
 //! runs it; [`openapi`] assembles `/openapi.json` and serves `/docs`, `/redoc` and
 //! `/scalar` offline; [`testing::TestClient`] drives an app in-process; [`settings`]
-//! and [`telemetry`] read configuration and set up logs and traces (OTLP export with the `otel` feature). Beyond JSON, [`ws`] serves
-//! WebSockets with typed, validated messages, [`stream`] Server-Sent Events and
-//! chunked bodies, [`files`] downloads and static directories, and [`Html`] pages
+//! and [`telemetry`] read configuration and set up logs and traces (exported over
+//! OTLP with the `otel` feature). Beyond JSON, [`ws`] serves WebSockets with typed,
+//! validated messages, [`stream`] Server-Sent Events and chunked bodies, [`files`] downloads and static directories, and [`Html`] pages
 //! (rendered by `Templates` with the `templates` feature). Behind the requests,
 //! [`jobs`] runs durable background work and [`events`] carries domain events
 //! between the processes of a service (RabbitMQ, or in-process).
