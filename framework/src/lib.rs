@@ -25,10 +25,11 @@
 //! `/scalar` offline; [`testing::TestClient`] drives an app in-process; [`settings`]
 //! and [`telemetry`] read configuration and set up logs and traces (exported over
 //! OTLP with the `otel` feature). Beyond JSON, [`ws`] serves WebSockets with typed,
-//! validated messages, [`stream`] Server-Sent Events and chunked bodies, [`files`] downloads and static directories, and [`Html`] pages
-//! (rendered by `Templates` with the `templates` feature). Behind the requests,
-//! [`jobs`] runs durable background work and [`events`] carries domain events
-//! between the processes of a service (RabbitMQ, or in-process).
+//! validated messages, [`stream`] Server-Sent Events and chunked bodies, [`files`]
+//! downloads and static directories, and [`Html`] pages (rendered by `Templates`
+//! with the `templates` feature). Behind the requests, [`jobs`] runs durable
+//! background work and [`events`] carries domain events between the processes of a
+//! service (RabbitMQ, or in-process).
 //!
 //! ## A route
 //!
