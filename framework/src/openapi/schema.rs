@@ -4,7 +4,13 @@
 //! any serialisable type with a schema works as a body or response (including
 //! `serde_json::Value`, `String`, `Vec<T>`), not only types deriving `ApiComponent`.
 
-use apistos::{ApistosSchema, OpenApiVersion, reference_or::ReferenceOr};
+use std::collections::BTreeMap;
+
+use apistos::{
+    ApistosSchema, OpenApiVersion, VersionSpecificSchema,
+    paths::{MediaType, Response},
+    reference_or::ReferenceOr,
+};
 use schemars::JsonSchema;
 
 /// `T`'s own schema, named as its components entry.
@@ -39,4 +45,61 @@ pub fn children_of<T: JsonSchema>(v: OpenApiVersion) -> Vec<(String, ReferenceOr
             Some((name, ReferenceOr::Object(ApistosSchema::new(schema, v))))
         })
         .collect()
+}
+
+/// A documented JSON response whose body is `T`, referred to by its components
+/// name: for the `error_responses` of an error type that answers with a body of its
+/// own (register `T` with [`schema_of`] in its `schemas_by_status_code`).
+///
+/// ```
+/// use std::collections::BTreeMap;
+///
+/// use apiarist::{HttpError, openapi::schema::{json_response, schema_of, set_response}};
+/// use apistos::{ApiErrorComponent, ApistosSchema, OpenApiVersion, paths::Response, reference_or::ReferenceOr};
+/// use schemars::JsonSchema;
+///
+/// #[derive(JsonSchema)]
+/// struct OutOfStock { detail: String, available: i64 }
+///
+/// struct OrderError;
+///
+/// impl ApiErrorComponent for OrderError {
+///     fn schemas_by_status_code(v: OpenApiVersion) -> BTreeMap<String, (String, ReferenceOr<ApistosSchema>)> {
+///         BTreeMap::from([("409".to_owned(), schema_of::<OutOfStock>(v))])
+///     }
+///
+///     fn error_responses(v: OpenApiVersion) -> Vec<(String, Response)> {
+///         let mut responses = HttpError::error_responses(v);
+///         set_response(&mut responses, 409, json_response::<OutOfStock>("Not enough stock", v));
+///         responses
+///     }
+/// }
+///
+/// let responses = OrderError::error_responses(OpenApiVersion::OAS3_1);
+/// let conflict = responses.iter().filter(|(status, _)| status == "409").collect::<Vec<_>>();
+/// assert_eq!(conflict.len(), 1);
+/// assert_eq!(conflict[0].1.description, "Not enough stock");
+/// ```
+pub fn json_response<T: JsonSchema>(description: &str, v: OpenApiVersion) -> Response {
+    let reference = format!("#/components/schemas/{}", T::schema_name());
+    let schema = ApistosSchema::new(schemars::json_schema!({ "$ref": reference }), v);
+    Response {
+        description: description.to_owned(),
+        content: BTreeMap::from([(
+            "application/json".to_owned(),
+            MediaType {
+                schema: Some(VersionSpecificSchema::OAS3_1(schema)),
+                ..Default::default()
+            },
+        )]),
+        ..Default::default()
+    }
+}
+
+/// Puts `response` at `status` among `responses`, replacing what was documented
+/// there (see [`json_response`]).
+pub fn set_response(responses: &mut Vec<(String, Response)>, status: u16, response: Response) {
+    let status = status.to_string();
+    responses.retain(|(documented, _)| *documented != status);
+    responses.push((status, response));
 }

@@ -11,11 +11,12 @@ use apiarist::{
     middleware::{BodyLimit, Timeout},
     prelude::*,
     testing::TestClient,
+    testing::TestServer,
 };
 use futures_util::stream;
 use serde_json::{Value, json};
 
-use super::support::{note, note_of, serve};
+use super::support::{note, note_of};
 
 fn detail(limit: usize) -> Value {
     json!({"detail": format!("Request body is larger than the limit of {limit} bytes")})
@@ -69,7 +70,7 @@ async fn a_chunked_body_is_counted_as_it_streams_and_refused_at_the_limit() {
     let app = App::new("t")
         .middleware(BodyLimit::new(1000))
         .include(Router::new().post("/notes", note));
-    let server = serve(app);
+    let server = TestServer::start(app).await;
     let client = awc::Client::default();
     // No Content-Length: the body arrives in pieces, 3000 bytes in all.
     let body = serde_json::to_vec(&note_of(3000)).unwrap();

@@ -9,10 +9,11 @@ use apiarist::{
     prelude::*,
     ratelimit::RateLimit,
     testing::TestClient,
+    testing::TestServer,
 };
 use serde_json::{Value, json};
 
-use super::support::{hello, serve};
+use super::support::hello;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -55,7 +56,7 @@ async fn over_a_real_socket_the_peer_address_is_the_client() {
     let app = App::new("t")
         .middleware(RateLimit::per_ip(2, MINUTE))
         .include(Router::new().get("/hello", hello));
-    let server = serve(app);
+    let server = TestServer::start(app).await;
     let client = awc::Client::default();
     let mut statuses = Vec::new();
     for _ in 0..3 {

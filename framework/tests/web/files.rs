@@ -1,12 +1,15 @@
 //! File downloads, static directories (and attempts to leave them), uploads that
 //! are refused before they are read whole.
 
-use std::{io::Write, net::TcpStream, path::PathBuf, time::Duration};
+use std::path::PathBuf;
 
-use apiarist::{MultipartLimits, files::FileResponse, prelude::*, testing::TestClient};
+use apiarist::{
+    MultipartLimits,
+    files::FileResponse,
+    prelude::*,
+    testing::{TestClient, TestServer},
+};
 use serde_json::{Value, json};
-
-use crate::support::{raw_get, read_response, serve};
 
 /// Files on disk: `public/` is served; `secret.txt` beside it must never be.
 struct Site {
@@ -209,8 +212,7 @@ async fn no_request_path_leaves_the_static_directory() {
     // `Cargo.toml` beside `public/` too, as in the classic attack.
     std::fs::write(site.root.join("Cargo.toml"), b"TOP SECRET").unwrap();
     assert!(site.root.join("secret.txt").exists() && site.public().join("hello.txt").exists());
-    let server = serve(app(&site));
-    let addr = server.addr;
+    let server = TestServer::start(app(&site)).await;
     let attempts = [
         "/static/../Cargo.toml",
         "/static/../secret.txt",
@@ -231,29 +233,23 @@ async fn no_request_path_leaves_the_static_directory() {
         "/static/%00/secret.txt",
         "/static/..",
     ];
-    let answers = actix_web::rt::task::spawn_blocking(move || {
-        attempts.map(|path| (path, raw_get(addr, path, &[])))
-    })
-    .await
-    .unwrap();
-    for (path, res) in answers {
+    for path in attempts {
+        let res = server.raw_get(path, &[]).await;
         assert!(
             !res.text().contains("TOP SECRET"),
             "{path} leaked: {}",
             res.text()
         );
         assert!(
-            res.status == 404 || res.status == 400,
+            res.status() == 404 || res.status() == 400,
             "{path}: {} {}",
-            res.status,
+            res.status(),
             res.text()
         );
     }
     // The same files inside the directory are reachable.
-    let ok = actix_web::rt::task::spawn_blocking(move || raw_get(addr, "/static/hello.txt", &[]))
-        .await
-        .unwrap();
-    assert_eq!(ok.status, 200);
+    let ok = server.raw_get("/static/hello.txt", &[]).await;
+    assert_eq!(ok.status(), 200);
     assert_eq!(ok.text(), "hello, world");
 }
 
@@ -299,30 +295,24 @@ async fn an_upload_must_have_an_accepted_content_type() {
 /// still sending, long before the declared 100 MiB could have arrived.
 #[actix_web::test]
 async fn an_oversized_upload_is_refused_before_the_body_is_read_whole() {
-    let server = serve(uploads());
-    let addr = server.addr;
-    let res = actix_web::rt::task::spawn_blocking(move || {
-        let boundary = "XyZ";
-        let head = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n\
-             Content-Type: image/png\r\n\r\n"
-        );
-        let declared = head.len() + 100 * 1024 * 1024;
-        let mut stream = TcpStream::connect(addr).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let request = format!(
-            "PUT /image HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
-             Content-Length: {declared}\r\n\r\n{head}"
-        );
-        stream.write_all(request.as_bytes()).unwrap();
-        stream.write_all(&[0u8; 4096]).unwrap();
-        read_response(&mut stream)
-    })
-    .await
-    .unwrap();
-    assert_eq!(res.status, 413);
+    let server = TestServer::start(uploads()).await;
+    let boundary = "XyZ";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n\
+         Content-Type: image/png\r\n\r\n"
+    );
+    let declared = head.len() + 100 * 1024 * 1024;
+    let mut request = format!(
+        "PUT /image HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
+         Content-Length: {declared}\r\n\r\n{head}",
+        server.addr()
+    )
+    .into_bytes();
+    request.extend_from_slice(&[0u8; 4096]);
+    let res = server.raw(request).await;
+    assert_eq!(res.status(), 413);
     assert_eq!(
-        res.json(),
+        res.json::<Value>(),
         json!({"detail": "File 'file' is larger than the limit of 1024 bytes"})
     );
 }

@@ -1,10 +1,9 @@
 //! Everyday web features beyond JSON: WebSockets, streams, files and HTML pages.
 //! One test binary (one link) for all of them; the socket tests talk to a real
-//! server on a loopback port.
+//! server on a loopback port (`apiarist::testing::TestServer`).
 
 mod files;
 mod streaming;
-mod support;
 #[cfg(feature = "templates")]
 mod templates;
 mod websocket;

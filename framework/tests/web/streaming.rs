@@ -10,17 +10,15 @@ use std::{
     time::Duration,
 };
 
-use actix_web::web::Bytes;
 use apiarist::{
     Dep, Provide, RequestScope, State,
     prelude::*,
     stream::{Event, JsonLines, LastEventId, Sse, StreamingResponse},
+    testing::TestServer,
 };
-use futures_util::{Stream, StreamExt, stream};
+use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
-
-use crate::support::serve;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 struct Status {
@@ -119,99 +117,33 @@ fn app(feed: broadcast::Sender<u32>, closed: Arc<AtomicUsize>) -> App {
         )
 }
 
-/// Reads a streamed body piece by piece: the next SSE block (event or comment).
-struct Blocks<S> {
-    body: S,
-    buffer: Vec<u8>,
-}
-
-impl<S: Stream<Item = Result<Bytes, awc::error::PayloadError>> + Unpin> Blocks<S> {
-    async fn next(&mut self) -> Option<String> {
-        loop {
-            if let Some(at) = self.buffer.windows(2).position(|w| w == b"\n\n") {
-                let block = String::from_utf8(self.buffer.drain(..at + 2).collect()).unwrap();
-                return Some(block);
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(5), self.body.next())
-                .await
-                .expect("data within 5 s")?;
-            self.buffer.extend_from_slice(&chunk.unwrap());
-        }
-    }
-}
-
-/// The `data:` of an event block, parsed, with its `event:` and `id:`.
-fn parse(block: &str) -> (Option<&str>, Option<&str>, Value) {
-    let field = |name: &str| {
-        block
-            .lines()
-            .find_map(|l| l.strip_prefix(name).map(str::trim_start))
-    };
-    let data = field("data:").expect("an event with data");
-    (
-        field("event:"),
-        field("id:"),
-        serde_json::from_str(data).unwrap(),
-    )
-}
-
 #[actix_web::test]
 async fn events_arrive_as_they_happen_typed_named_and_numbered() {
     let (feed, _) = broadcast::channel(16);
-    let server = serve(app(feed.clone(), Arc::default()));
-    let response = awc::Client::new()
-        .get(server.url("/orders/events"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let header = |name| {
-        response
-            .headers()
-            .get(name)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_owned()
-    };
-    assert_eq!(header("content-type"), "text/event-stream");
-    assert_eq!(header("cache-control"), "no-cache");
-    let mut blocks = Blocks {
-        body: response,
-        buffer: Vec::new(),
-    };
+    let server = TestServer::start(app(feed.clone(), Arc::default())).await;
+    let mut events = server.sse("/orders/events", &[]).await;
+    assert_eq!(events.status(), 200);
+    assert_eq!(events.header("content-type"), Some("text/event-stream"));
+    assert_eq!(events.header("cache-control"), Some("no-cache"));
     for n in 1..=3 {
         // Each event is on the wire before the next one exists.
         while feed.send(n).is_err() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        let block = loop {
-            let block = blocks.next().await.unwrap();
-            if !block.starts_with(':') {
-                break block;
-            }
-        };
-        let (event, id, data) = parse(&block);
-        assert_eq!(event, Some("status"));
-        assert_eq!(id, Some(n.to_string().as_str()));
-        assert_eq!(data, json!({"order_id": n, "status": "confirmed"}));
+        let event = events.next_event().await;
+        assert_eq!(event.event.as_deref(), Some("status"));
+        assert_eq!(event.id, Some(n.to_string()));
+        assert_eq!(event.data, json!({"order_id": n, "status": "confirmed"}));
     }
 }
 
 #[actix_web::test]
 async fn a_reconnecting_client_resumes_after_its_last_event_id() {
     let (feed, _) = broadcast::channel(16);
-    let server = serve(app(feed.clone(), Arc::default()));
-    let response = awc::Client::new()
-        .get(server.url("/orders/events"))
-        .insert_header(("Last-Event-ID", "2"))
-        .send()
-        .await
-        .unwrap();
-    let mut blocks = Blocks {
-        body: response,
-        buffer: Vec::new(),
-    };
+    let server = TestServer::start(app(feed.clone(), Arc::default())).await;
+    let mut events = server
+        .sse("/orders/events", &[("Last-Event-ID", "2")])
+        .await;
     for n in 1..=4 {
         while feed.send(n).is_err() {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -219,10 +151,7 @@ async fn a_reconnecting_client_resumes_after_its_last_event_id() {
     }
     let mut ids = Vec::new();
     while ids.len() < 2 {
-        let block = blocks.next().await.unwrap();
-        if !block.starts_with(':') {
-            ids.push(parse(&block).1.unwrap().to_owned());
-        }
+        ids.push(events.next_event().await.id.unwrap());
     }
     assert_eq!(ids, ["3", "4"]);
 }
@@ -230,19 +159,11 @@ async fn a_reconnecting_client_resumes_after_its_last_event_id() {
 #[actix_web::test]
 async fn a_quiet_stream_sends_keep_alive_comments() {
     let (feed, _) = broadcast::channel(16);
-    let server = serve(app(feed, Arc::default()));
-    let response = awc::Client::new()
-        .get(server.url("/orders/events"))
-        .send()
-        .await
-        .unwrap();
-    let mut blocks = Blocks {
-        body: response,
-        buffer: Vec::new(),
-    };
+    let server = TestServer::start(app(feed, Arc::default())).await;
+    let mut events = server.sse("/orders/events", &[]).await;
     let started = std::time::Instant::now();
-    assert_eq!(blocks.next().await.unwrap(), ": keep-alive\n\n");
-    assert_eq!(blocks.next().await.unwrap(), ": keep-alive\n\n");
+    assert_eq!(events.next_block().await, ": keep-alive");
+    assert_eq!(events.next_block().await, ": keep-alive");
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
 
@@ -250,7 +171,7 @@ async fn a_quiet_stream_sends_keep_alive_comments() {
 async fn a_dependency_cleanup_waits_for_the_stream_to_end() {
     let closed = Arc::new(AtomicUsize::new(0));
     let (feed, _) = broadcast::channel(1);
-    let server = serve(app(feed, closed.clone()));
+    let server = TestServer::start(app(feed, closed.clone())).await;
     let mut response = awc::Client::new()
         .get(server.url("/rows"))
         .send()
@@ -290,7 +211,7 @@ async fn a_dependency_cleanup_waits_for_the_stream_to_end() {
 async fn a_client_that_leaves_mid_stream_still_gets_the_cleanup() {
     let closed = Arc::new(AtomicUsize::new(0));
     let (feed, _) = broadcast::channel(1);
-    let server = serve(app(feed, closed.clone()));
+    let server = TestServer::start(app(feed, closed.clone())).await;
     let response = awc::Client::new()
         .get(server.url("/rows"))
         .send()
@@ -316,7 +237,7 @@ async fn a_client_that_leaves_mid_stream_still_gets_the_cleanup() {
 #[actix_web::test]
 async fn a_streaming_response_is_sent_chunked_with_its_content_type() {
     let (feed, _) = broadcast::channel(1);
-    let server = serve(app(feed, Arc::default()));
+    let server = TestServer::start(app(feed, Arc::default())).await;
     let mut response = awc::Client::new()
         .get(server.url("/report.csv"))
         .send()

@@ -12,14 +12,11 @@ use std::{
 use apiarist::{
     Dep, HttpError, Provide, RequestScope, State,
     prelude::*,
-    testing::TestClient,
+    testing::{TestClient, TestServer},
     ws::{AnyMessage, Upgrade, WebSocketUpgrade, WsConfig},
 };
 use awc::ws::{CloseCode, Frame, Message};
-use futures_util::SinkExt;
 use serde_json::{Value, json};
-
-use crate::support::{connect, next_frame, next_json, raw_get, say, serve};
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 struct Say {
@@ -162,22 +159,22 @@ pub fn fast_pings() -> WsConfig {
 
 #[actix_web::test]
 async fn typed_messages_flow_and_an_invalid_one_gets_an_error_frame_without_closing() {
-    let server = serve(app(WsConfig::default()));
-    let mut conn = connect(server.ws_url("/ws/chat?token=ann-token")).await;
+    let server = TestServer::start(app(WsConfig::default())).await;
+    let mut conn = server.ws("/ws/chat?token=ann-token", &[]).await;
 
-    say(&mut conn, r#"{"text": "hi", "times": 2}"#).await;
+    conn.send_text(r#"{"text": "hi", "times": 2}"#).await;
     assert_eq!(
-        next_json(&mut conn).await,
+        conn.next_json::<Value>().await,
         json!({"user": "ann", "text": "hi"})
     );
     assert_eq!(
-        next_json(&mut conn).await,
+        conn.next_json::<Value>().await,
         json!({"user": "ann", "text": "hi"})
     );
 
     // Invalid: every problem at once, in the 422 body's shape.
-    say(&mut conn, r#"{"text": "", "times": "lots"}"#).await;
-    let error = next_json(&mut conn).await;
+    conn.send_text(r#"{"text": "", "times": "lots"}"#).await;
+    let error = conn.next_json::<Value>().await;
     let kinds: Vec<_> = error["detail"]
         .as_array()
         .unwrap()
@@ -194,47 +191,39 @@ async fn typed_messages_flow_and_an_invalid_one_gets_an_error_frame_without_clos
     );
 
     // Not JSON at all, and a binary frame with a missing field.
-    say(&mut conn, "hello?").await;
-    let error = next_json(&mut conn).await;
+    conn.send_text("hello?").await;
+    let error = conn.next_json::<Value>().await;
     assert_eq!(error["detail"][0]["type"], "json_invalid");
     assert_eq!(error["detail"][0]["loc"], json!(["message", 0]));
-    conn.send(Message::Binary(r#"{"times": 1}"#.into()))
-        .await
-        .unwrap();
-    let error = next_json(&mut conn).await;
+    conn.send(Message::Binary(r#"{"times": 1}"#.into())).await;
+    let error = conn.next_json::<Value>().await;
     assert_eq!(error["detail"][0]["type"], "missing");
     assert_eq!(error["detail"][0]["loc"], json!(["message", "text"]));
 
     // Still open: lax coercion as for bodies ("3" is an integer).
-    say(&mut conn, r#"{"text": "again", "times": "1"}"#).await;
-    assert_eq!(next_json(&mut conn).await["text"], "again");
+    conn.send_text(r#"{"text": "again", "times": "1"}"#).await;
+    assert_eq!(conn.next_json::<Value>().await["text"], "again");
 }
 
 #[actix_web::test]
 async fn a_failing_dependency_answers_401_and_nothing_is_upgraded() {
-    let server = serve(app(WsConfig::default()));
+    let server = TestServer::start(app(WsConfig::default())).await;
     let handshake = [
         ("Upgrade", "websocket"),
         ("Connection", "Upgrade"),
         ("Sec-WebSocket-Version", "13"),
         ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
     ];
-    let addr = server.addr;
-    let refused = actix_web::rt::task::spawn_blocking(move || {
-        raw_get(addr, "/ws/chat?token=wrong", &handshake)
-    })
-    .await
-    .unwrap();
-    assert_eq!(refused.status, 401, "{}", refused.head);
-    assert_eq!(refused.json(), json!({"detail": "Not authenticated"}));
+    let refused = server.raw_get("/ws/chat?token=wrong", &handshake).await;
+    assert_eq!(refused.status(), 401, "{}", refused.head());
+    assert_eq!(
+        refused.json::<Value>(),
+        json!({"detail": "Not authenticated"})
+    );
     assert_eq!(refused.header("www-authenticate"), Some("Bearer"));
 
-    let accepted = actix_web::rt::task::spawn_blocking(move || {
-        raw_get(addr, "/ws/chat?token=ann-token", &handshake)
-    })
-    .await
-    .unwrap();
-    assert_eq!(accepted.status, 101, "{}", accepted.head);
+    let accepted = server.raw_get("/ws/chat?token=ann-token", &handshake).await;
+    assert_eq!(accepted.status(), 101, "{}", accepted.head());
     assert_eq!(
         accepted.header("sec-websocket-accept"),
         Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
@@ -261,10 +250,11 @@ async fn an_oversized_message_closes_with_1009() {
         max_message_size: 64,
         ..WsConfig::default()
     };
-    let server = serve(app(config));
-    let mut conn = connect(server.ws_url("/ws/chat?token=ann-token")).await;
-    say(&mut conn, &format!(r#"{{"text": "{}"}}"#, "x".repeat(100))).await;
-    match next_frame(&mut conn, false).await {
+    let server = TestServer::start(app(config)).await;
+    let mut conn = server.ws("/ws/chat?token=ann-token", &[]).await;
+    conn.send_text(&format!(r#"{{"text": "{}"}}"#, "x".repeat(100)))
+        .await;
+    match conn.next_frame().await {
         Frame::Close(reason) => assert_eq!(reason.unwrap().code, CloseCode::Size),
         other => panic!("expected a close frame, got {other:?}"),
     }

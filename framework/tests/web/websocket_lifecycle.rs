@@ -6,24 +6,21 @@ use std::{
     time::Duration,
 };
 
-use apiarist::ws::WsConfig;
+use apiarist::{testing::TestServer, ws::WsConfig};
 use awc::ws::{CloseCode, Frame, Message};
-use futures_util::{SinkExt, StreamExt};
-use serde_json::json;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
 
-use crate::{
-    support::{connect, next_frame, next_json, say, serve},
-    websocket::{Seen, app, app_with, fast_pings},
-};
+use crate::websocket::{Seen, app, app_with, fast_pings};
 
 #[actix_web::test]
 async fn the_server_pings_and_drops_a_client_that_never_answers() {
-    let server = serve(app(fast_pings()));
-    let mut conn = connect(server.ws_url("/ws/chat?token=ann-token")).await;
+    let server = TestServer::start(app(fast_pings())).await;
+    let mut conn = server.ws("/ws/chat?token=ann-token", &[]).await;
     let started = std::time::Instant::now();
     let mut pings = 0;
     let close = loop {
-        match tokio::time::timeout(Duration::from_secs(5), conn.next()).await {
+        match tokio::time::timeout(Duration::from_secs(5), conn.connection().next()).await {
             Ok(Some(Ok(Frame::Ping(_)))) => pings += 1,
             Ok(Some(Ok(Frame::Close(reason)))) => break reason,
             other => panic!("expected pings then a close frame, got {other:?}"),
@@ -45,33 +42,31 @@ async fn the_server_pings_and_drops_a_client_that_never_answers() {
 
 #[actix_web::test]
 async fn a_client_that_answers_pings_stays_connected() {
-    let server = serve(app(fast_pings()));
-    let mut conn = connect(server.ws_url("/ws/chat?token=ann-token")).await;
+    let server = TestServer::start(app(fast_pings())).await;
+    let mut conn = server.ws("/ws/chat?token=ann-token", &[]).await;
     // Several timeouts' worth of pings, each answered.
     let until = tokio::time::Instant::now() + Duration::from_millis(1000);
     let mut pings = 0;
-    while let Ok(frame) = tokio::time::timeout_at(until, conn.next()).await {
+    while let Ok(frame) = tokio::time::timeout_at(until, conn.connection().next()).await {
         match frame.unwrap().unwrap() {
             Frame::Ping(payload) => {
                 pings += 1;
-                conn.send(Message::Pong(payload)).await.unwrap();
+                conn.send(Message::Pong(payload)).await;
             }
             other => panic!("unexpected {other:?}"),
         }
     }
     assert!(pings >= 3, "{pings} pings");
-    say(&mut conn, r#"{"text": "still here"}"#).await;
-    assert_eq!(next_json(&mut conn).await["text"], "still here");
+    conn.send_text(r#"{"text": "still here"}"#).await;
+    assert_eq!(conn.next_json::<Value>().await["text"], "still here");
 }
 
 #[actix_web::test]
 async fn a_client_ping_is_answered() {
-    let server = serve(app(WsConfig::default()));
-    let mut conn = connect(server.ws_url("/ws/chat?token=ann-token")).await;
-    conn.send(Message::Ping("are you there".into()))
-        .await
-        .unwrap();
-    match next_frame(&mut conn, false).await {
+    let server = TestServer::start(app(WsConfig::default())).await;
+    let mut conn = server.ws("/ws/chat?token=ann-token", &[]).await;
+    conn.send(Message::Ping("are you there".into())).await;
+    match conn.next_frame().await {
         Frame::Pong(payload) => assert_eq!(payload, "are you there"),
         other => panic!("expected a pong, got {other:?}"),
     }
@@ -80,10 +75,10 @@ async fn a_client_ping_is_answered() {
 #[actix_web::test]
 async fn a_client_close_is_answered_ends_the_handler_and_runs_cleanup() {
     let seen = Arc::new(Seen::default());
-    let server = serve(app_with(seen.clone(), WsConfig::default()));
-    let mut conn = connect(server.ws_url("/ws/chat?token=ann-token")).await;
-    say(&mut conn, r#"{"text": "bye"}"#).await;
-    assert_eq!(next_json(&mut conn).await["text"], "bye");
+    let server = TestServer::start(app_with(seen.clone(), WsConfig::default())).await;
+    let mut conn = server.ws("/ws/chat?token=ann-token", &[]).await;
+    conn.send_text(r#"{"text": "bye"}"#).await;
+    assert_eq!(conn.next_json::<Value>().await["text"], "bye");
     assert_eq!(
         seen.cleanups.load(Ordering::SeqCst),
         0,
@@ -91,9 +86,8 @@ async fn a_client_close_is_answered_ends_the_handler_and_runs_cleanup() {
     );
 
     conn.send(Message::Close(Some(CloseCode::Normal.into())))
-        .await
-        .unwrap();
-    match next_frame(&mut conn, false).await {
+        .await;
+    match conn.next_frame().await {
         Frame::Close(reason) => assert_eq!(reason.unwrap().code, CloseCode::Normal),
         other => panic!("expected the close answer, got {other:?}"),
     }
@@ -112,12 +106,12 @@ async fn a_client_close_is_answered_ends_the_handler_and_runs_cleanup() {
 
 #[actix_web::test]
 async fn a_handler_that_returns_closes_the_socket_normally() {
-    let server = serve(app(WsConfig::default()));
-    let mut conn = connect(server.ws_url("/ws/ticks")).await;
+    let server = TestServer::start(app(WsConfig::default())).await;
+    let mut conn = server.ws("/ws/ticks", &[]).await;
     for n in 1..=3 {
-        assert_eq!(next_json(&mut conn).await, json!({"n": n}));
+        assert_eq!(conn.next_json::<Value>().await, json!({"n": n}));
     }
-    match next_frame(&mut conn, false).await {
+    match conn.next_frame().await {
         Frame::Close(reason) => assert_eq!(reason.unwrap().code, CloseCode::Normal),
         other => panic!("expected a close frame, got {other:?}"),
     }
@@ -125,13 +119,13 @@ async fn a_handler_that_returns_closes_the_socket_normally() {
 
 #[actix_web::test]
 async fn a_handler_that_never_reads_gets_its_socket_closed_once_the_queue_is_stuck() {
-    let server = serve(app(fast_pings()));
-    let mut conn = connect(server.ws_url("/ws/deaf")).await;
-    assert_eq!(next_json(&mut conn).await, json!({"n": 1}));
+    let server = TestServer::start(app(fast_pings())).await;
+    let mut conn = server.ws("/ws/deaf", &[]).await;
+    assert_eq!(conn.next_json::<Value>().await, json!({"n": 1}));
     for n in 0..30 {
-        say(&mut conn, &format!("{{\"n\": {n}}}")).await;
+        conn.send_text(&format!("{{\"n\": {n}}}")).await;
     }
-    match next_frame(&mut conn, true).await {
+    match conn.next_frame().await {
         Frame::Close(reason) => {
             let reason = reason.unwrap();
             assert_eq!(reason.code, CloseCode::Policy);
@@ -146,13 +140,13 @@ async fn a_handler_that_never_reads_gets_its_socket_closed_once_the_queue_is_stu
 
 #[actix_web::test]
 async fn a_handler_that_panics_closes_with_1011_and_the_server_goes_on() {
-    let server = serve(app(WsConfig::default()));
-    let mut conn = connect(server.ws_url("/ws/boom")).await;
-    say(&mut conn, "{}").await;
-    match next_frame(&mut conn, true).await {
+    let server = TestServer::start(app(WsConfig::default())).await;
+    let mut conn = server.ws("/ws/boom", &[]).await;
+    conn.send_text("{}").await;
+    match conn.next_frame().await {
         Frame::Close(reason) => assert_eq!(reason.unwrap().code, CloseCode::Error),
         other => panic!("expected a close frame, got {other:?}"),
     }
-    let mut conn = connect(server.ws_url("/ws/ticks")).await;
-    assert_eq!(next_json(&mut conn).await, json!({"n": 1}));
+    let mut conn = server.ws("/ws/ticks", &[]).await;
+    assert_eq!(conn.next_json::<Value>().await, json!({"n": 1}));
 }

@@ -17,14 +17,12 @@ use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 use apiarist::{
     client::ServiceRole,
     db::{Db, Tx},
-    openapi::schema::schema_of,
+    openapi::schema::{json_response, schema_of, set_response},
     prelude::*,
     security::RequireRole,
 };
 use apistos::{
-    ApiErrorComponent, ApistosSchema, OpenApiVersion, VersionSpecificSchema,
-    paths::{MediaType, Response},
-    reference_or::ReferenceOr,
+    ApiErrorComponent, ApistosSchema, OpenApiVersion, paths::Response, reference_or::ReferenceOr,
 };
 use shared_models::items::{ItemCount, Reservation, ReservationCreate, StockConflict};
 use uuid::Uuid;
@@ -109,23 +107,10 @@ impl ApiErrorComponent for ReservationError {
     }
 
     fn error_responses(v: OpenApiVersion) -> Vec<(String, Response)> {
-        let reference = schemars::json_schema!({"$ref": "#/components/schemas/StockConflict"});
-        let conflict = Response {
-            description: "Too few units in stock, or a released reservation".to_owned(),
-            content: BTreeMap::from([(
-                "application/json".to_owned(),
-                MediaType {
-                    schema: Some(VersionSpecificSchema::OAS3_1(ApistosSchema::new(
-                        reference, v,
-                    ))),
-                    ..Default::default()
-                },
-            )]),
-            ..Default::default()
-        };
         let mut responses = HttpError::error_responses(v);
-        responses.retain(|(status, _)| status != "409");
-        responses.push(("409".to_owned(), conflict));
+        let conflict =
+            json_response::<StockConflict>("Too few units in stock, or a released reservation", v);
+        set_response(&mut responses, 409, conflict);
         responses
     }
 }

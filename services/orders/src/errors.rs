@@ -3,11 +3,13 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
-use apiarist::{App, HttpError, client::ClientError, openapi::schema::schema_of};
+use apiarist::{
+    App, HttpError,
+    client::ClientError,
+    openapi::schema::{json_response, schema_of, set_response},
+};
 use apistos::{
-    ApiErrorComponent, ApistosSchema, OpenApiVersion, VersionSpecificSchema,
-    paths::{MediaType, Response},
-    reference_or::ReferenceOr,
+    ApiErrorComponent, ApistosSchema, OpenApiVersion, paths::Response, reference_or::ReferenceOr,
 };
 use shared_models::orders::InsufficientStockBody;
 
@@ -76,25 +78,10 @@ impl ApiErrorComponent for OrderError {
     }
 
     fn error_responses(v: OpenApiVersion) -> Vec<(String, Response)> {
-        let reference =
-            schemars::json_schema!({"$ref": "#/components/schemas/InsufficientStockBody"});
-        let conflict = Response {
-            description: "Not enough stock".to_owned(),
-            content: BTreeMap::from([(
-                "application/json".to_owned(),
-                MediaType {
-                    schema: Some(VersionSpecificSchema::OAS3_1(ApistosSchema::new(
-                        reference, v,
-                    ))),
-                    ..Default::default()
-                },
-            )]),
-            ..Default::default()
-        };
         // The items service's failures (502, 504) on top of the usual ones.
         let mut responses = ClientError::error_responses(v);
-        responses.retain(|(status, _)| status != "409");
-        responses.push(("409".to_owned(), conflict));
+        let conflict = json_response::<InsufficientStockBody>("Not enough stock", v);
+        set_response(&mut responses, 409, conflict);
         responses
     }
 }

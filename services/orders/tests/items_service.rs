@@ -15,9 +15,9 @@ use apiarist::{
     client::ServiceClient,
     events::EventBus,
     jobs::MemoryBroker,
-    testing::TestClient,
+    testing::{TestClient, TestServer},
 };
-use common::{SECRET, auth, fresh, items_client, serve, token, unbound_url};
+use common::{SECRET, auth, fresh, items_client, token, unbound_url};
 use orders::StockPort;
 use serde_json::{Value, json};
 
@@ -141,7 +141,8 @@ async fn build_starts_orders_that_reserve_in_an_items_service_build_started() {
         auth: shared_auth(),
         files: items::Files::default(),
     };
-    let items_url = serve(items::build(items_config).await.unwrap());
+    let items_server = TestServer::start(items::build(items_config).await.unwrap()).await;
+    let items_url = items_server.url("");
     let config = orders::Config {
         database: orders_tdb.settings(),
         auth: shared_auth(),

@@ -1,5 +1,5 @@
-//! The live order streams over real sockets: the orders app served by a real
-//! `HttpServer` on a loopback port (stock reserved in a real items service), orders
+//! The live order streams over real sockets: the orders app served on a loopback
+//! port (`TestServer`) (stock reserved in a real items service), orders
 //! placed over HTTP, their status changes read as WebSocket frames and as
 //! Server-Sent Events. On the in-process bus always, and on RabbitMQ when `AMQP_URL`
 //! is set: there also with the `ConfirmOrder` job run by a worker in another actix
@@ -13,12 +13,9 @@ use apiarist::{
     db::{Database, testing::TestDatabase},
     events::EventBus,
     jobs::{AmqpBroker, AmqpSettings, Broker, Job, MemoryBroker},
+    testing::{SseClient, TestServer, WsClient},
 };
-use common::{
-    auth, fresh, serve, stock_port,
-    streams::{Conn, connect, next_json, no_frame, open_sse, raw_handshake, say},
-    token,
-};
+use common::{auth, fresh, stock_port, token};
 use orders::BackgroundOptions;
 use serde_json::{Value, json};
 use shared_models::{
@@ -28,8 +25,9 @@ use shared_models::{
 
 /// The orders and items services on sockets, and what the test needs of them.
 struct Stack {
-    /// `http://127.0.0.1:<port>` of the orders service.
-    base: String,
+    /// The orders service.
+    server: TestServer,
+    _items_server: TestServer,
     items: Database,
     background: orders::Background,
     _dbs: (TestDatabase, TestDatabase),
@@ -51,7 +49,8 @@ impl Stack {
     ) -> Self {
         let items_tdb = fresh();
         let items = items_tdb.connect::<items::Migrator>().await;
-        let items_url = serve(items::app(items.clone(), auth()));
+        let items_server = TestServer::start(items::app(items.clone(), auth())).await;
+        let items_url = items_server.url("");
         let db = orders_tdb.connect::<orders::Migrator>().await;
         let options = BackgroundOptions {
             produce_only,
@@ -66,15 +65,12 @@ impl Stack {
             events,
         );
         Self {
-            base: serve(app),
+            server: TestServer::start(app).await,
+            _items_server: items_server,
             items,
             background,
             _dbs: (items_tdb, orders_tdb),
         }
-    }
-
-    fn ws_url(&self, path: &str) -> String {
-        format!("{}{path}", self.base.replacen("http", "ws", 1))
     }
 
     async fn item(&self) -> i64 {
@@ -93,7 +89,7 @@ impl Stack {
     /// Places an order of one `item` as `who`; its id.
     async fn order(&self, who: &str, item: i64) -> i64 {
         let mut res = awc::Client::new()
-            .post(format!("{}/orders/", self.base))
+            .post(self.server.url("/orders/"))
             .insert_header(("authorization", token(who, &[])))
             .send_json(&json!({"item_id": item, "quantity": 1}))
             .await
@@ -104,27 +100,45 @@ impl Stack {
     }
 
     /// `who`'s socket, authenticated with the `Authorization` header.
-    async fn socket(&self, who: &str) -> impl Conn + use<> {
+    async fn socket(&self, who: &str) -> WsClient {
         let bearer = token(who, &[]);
-        connect(&self.ws_url("/ws/orders"), &[("authorization", &bearer)]).await
+        self.server
+            .ws("/ws/orders", &[("authorization", &bearer)])
+            .await
     }
 
     /// `who`'s socket, authenticated with the `token` query parameter.
-    async fn socket_by_query(&self, who: &str) -> impl Conn + use<> {
+    async fn socket_by_query(&self, who: &str) -> WsClient {
         let bearer = token(who, &[]);
         let raw = bearer.trim_start_matches("Bearer ");
-        connect(&self.ws_url(&format!("/ws/orders?token={raw}")), &[]).await
+        self.server
+            .ws(&format!("/ws/orders?token={raw}"), &[])
+            .await
     }
 }
+
+/// How long a stream must stay quiet to show that nothing more comes.
+const QUIET: Duration = Duration::from_millis(500);
+
+/// What a browser's WebSocket handshake sends.
+const HANDSHAKE: [(&str, &str); 4] = [
+    ("Connection", "Upgrade"),
+    ("Upgrade", "websocket"),
+    ("Sec-WebSocket-Version", "13"),
+    ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+];
 
 fn update(order_id: i64, status: &str) -> Value {
     json!({"order_id": order_id, "status": status})
 }
 
 /// Reads `conn` until `order_id` is confirmed, checking it was pending first.
-async fn pending_then_confirmed(conn: &mut impl Conn, order_id: i64) {
-    assert_eq!(next_json(conn).await, update(order_id, "pending"));
-    assert_eq!(next_json(conn).await, update(order_id, "confirmed"));
+async fn pending_then_confirmed(conn: &mut WsClient, order_id: i64) {
+    assert_eq!(conn.next_json::<Value>().await, update(order_id, "pending"));
+    assert_eq!(
+        conn.next_json::<Value>().await,
+        update(order_id, "confirmed")
+    );
 }
 
 async fn callers_see_their_own_orders_over_websockets(stack: &Stack) {
@@ -135,8 +149,8 @@ async fn callers_see_their_own_orders_over_websockets(stack: &Stack) {
     pending_then_confirmed(&mut ann, anns).await;
     let bobs = stack.order("bob", item).await;
     pending_then_confirmed(&mut bob, bobs).await;
-    no_frame(&mut ann).await;
-    no_frame(&mut bob).await;
+    ann.expect_silence(QUIET).await;
+    bob.expect_silence(QUIET).await;
 }
 
 #[actix_web::test]
@@ -158,9 +172,10 @@ async fn a_websocket_without_a_valid_token_is_401_before_the_upgrade() {
             "Invalid token",
         ),
     ] {
-        let raw = raw_handshake(&stack.base, target, &headers).await;
-        assert_eq!(raw.status, 401, "{target} {headers:?}: {}", raw.head);
-        assert_eq!(raw.json(), json!({"detail": detail}), "{target}");
+        let headers = [HANDSHAKE.as_slice(), &headers].concat();
+        let raw = stack.server.raw_get(target, &headers).await;
+        assert_eq!(raw.status(), 401, "{target} {headers:?}: {}", raw.head());
+        assert_eq!(raw.json::<Value>(), json!({"detail": detail}), "{target}");
         assert_eq!(raw.header("www-authenticate"), Some("Bearer"));
         assert_eq!(raw.header("upgrade"), None, "never upgraded");
     }
@@ -171,11 +186,11 @@ async fn an_invalid_client_message_gets_an_error_frame_and_the_socket_stays_open
     let stack = Stack::in_process().await;
     let item = stack.item().await;
     let mut ann = stack.socket("ann").await;
-    say(&mut ann, "{not json").await;
-    let error = next_json(&mut ann).await;
+    ann.send_text("{not json").await;
+    let error: Value = ann.next_json().await;
     assert_eq!(error["detail"][0]["type"], "json_invalid", "{error}");
     assert_eq!(error["detail"][0]["loc"][0], "message", "{error}");
-    say(&mut ann, r#"{"hello": "any JSON is fine"}"#).await;
+    ann.send_text(r#"{"hello": "any JSON is fine"}"#).await;
     let order = stack.order("ann", item).await;
     pending_then_confirmed(&mut ann, order).await;
 }
@@ -184,13 +199,13 @@ async fn an_invalid_client_message_gets_an_error_frame_and_the_socket_stays_open
 async fn server_sent_events_stream_the_same_changes_and_resume_after_last_event_id() {
     let stack = Stack::in_process().await;
     let item = stack.item().await;
-    let url = format!("{}/orders/events", stack.base);
+    let url = stack.server.url("/orders/events");
     let ann = token("ann", &[]);
-    let mut stream = open_sse(&url, &[("authorization", &ann)]).await;
-    assert_eq!(stream.status, 200);
-    assert_eq!(stream.content_type, "text/event-stream");
+    let mut stream = SseClient::open(&url, &[("authorization", &ann)]).await;
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.header("content-type"), Some("text/event-stream"));
     let raw = ann.trim_start_matches("Bearer ");
-    let mut bobs = open_sse(
+    let mut bobs = SseClient::open(
         &format!(
             "{url}?token={}",
             token("bob", &[]).trim_start_matches("Bearer ")
@@ -207,11 +222,11 @@ async fn server_sent_events_stream_the_same_changes_and_resume_after_last_event_
     assert_eq!(confirmed.data, update(first, "confirmed"));
     let (pending_id, confirmed_id) = (pending.id.unwrap(), confirmed.id.unwrap());
     assert_ne!(pending_id, confirmed_id);
-    bobs.no_event().await;
+    bobs.expect_silence(QUIET).await;
     drop(stream);
 
     // Away after the first event: the replay brings the order's current status.
-    let mut resumed = open_sse(
+    let mut resumed = SseClient::open(
         &format!("{url}?token={raw}"),
         &[("last-event-id", &pending_id)],
     )
@@ -223,22 +238,23 @@ async fn server_sent_events_stream_the_same_changes_and_resume_after_last_event_
     let second = stack.order("ann", item).await;
     assert_eq!(resumed.next_event().await.data, update(second, "pending"));
     assert_eq!(resumed.next_event().await.data, update(second, "confirmed"));
-    resumed.no_event().await;
+    resumed.expect_silence(QUIET).await;
 
     // Up to date already: nothing to replay; an id not of ours resumes nothing.
     for last in [confirmed_id.as_str(), "not-an-id"] {
-        let mut quiet = open_sse(&url, &[("authorization", &ann), ("last-event-id", last)]).await;
+        let mut quiet =
+            SseClient::open(&url, &[("authorization", &ann), ("last-event-id", last)]).await;
         if last == "not-an-id" {
-            quiet.no_event().await;
+            quiet.expect_silence(QUIET).await;
             continue;
         }
         // After the first order's confirmation: the second order's current status.
         assert_eq!(quiet.next_event().await.data, update(second, "confirmed"));
-        quiet.no_event().await;
+        quiet.expect_silence(QUIET).await;
     }
 
-    let unauthenticated = open_sse(&url, &[]).await;
-    assert_eq!(unauthenticated.status, 401);
+    let unauthenticated = SseClient::open(&url, &[]).await;
+    assert_eq!(unauthenticated.status(), 401);
 }
 
 #[actix_web::test]
@@ -368,8 +384,8 @@ async fn rabbitmq_server_sent_events_stream_order_changes() {
     let broker = Arc::new(AmqpBroker::new(settings.clone()));
     let stack = Stack::start(fresh(), broker, EventBus::amqp(settings.clone()), false).await;
     let item = stack.item().await;
-    let url = format!("{}/orders/events", stack.base);
-    let mut stream = open_sse(&url, &[("authorization", &token("ann", &[]))]).await;
+    let url = stack.server.url("/orders/events");
+    let mut stream = SseClient::open(&url, &[("authorization", &token("ann", &[]))]).await;
     let order = stack.order("ann", item).await;
     assert_eq!(stream.next_event().await.data, update(order, "pending"));
     assert_eq!(stream.next_event().await.data, update(order, "confirmed"));

@@ -12,7 +12,7 @@ use apiarist::{
     db::{Database, DbSettings, testing::TestDatabase},
     events::EventBus,
     jobs::{AmqpBroker, AmqpSettings, Broker, JobQueue, MemoryBroker},
-    testing::TestClient,
+    testing::{TestClient, TestServer},
 };
 use common::{auth, fresh, stock_port, token};
 use orders::OrdersActor;
@@ -26,6 +26,7 @@ struct Env {
     client: TestClient,
     items: Database,
     orders: Database,
+    _items_server: TestServer,
     _dbs: (TestDatabase, TestDatabase),
 }
 
@@ -43,7 +44,8 @@ async fn env_on(
 ) -> (Env, orders::Background) {
     let items_tdb = fresh();
     let items = items_tdb.connect::<items::Migrator>().await;
-    let items_url = common::serve(items::app(items.clone(), auth()));
+    let items_server = TestServer::start(items::app(items.clone(), auth())).await;
+    let items_url = items_server.url("");
     let events = EventBus::in_process();
     let background = orders::start_background(orders.clone(), broker, events.clone());
     let queue: JobQueue = background.queue.clone();
@@ -58,6 +60,7 @@ async fn env_on(
         client: TestClient::new(app).await,
         items,
         orders,
+        _items_server: items_server,
         _dbs: (items_tdb, orders_tdb),
     };
     (env, background)

@@ -1,13 +1,9 @@
-//! What the orders tests share: the stack's key, tokens, databases, and services on
-//! loopback sockets.
+//! What the orders tests share: the stack's key, tokens, databases and clients.
 #![allow(dead_code)] // each test binary uses its own subset
-
-pub mod streams;
 
 use std::time::Duration;
 
 use apiarist::{
-    App,
     auth::{
         Auth, Claims, KeyRing, LoginThrottle, SigningKey, ThrottleConfig, TokenConfig, unix_now,
     },
@@ -54,20 +50,6 @@ pub fn items_client(url: &str, timeout: Duration) -> ItemsClient {
 /// The HTTP stock port on the items service at `url`.
 pub fn stock_port(url: &str) -> StockPort {
     StockPort::http(items_client(url, Duration::from_secs(5)))
-}
-
-/// Serves `app` on a free loopback port of this actix system; its base URL.
-pub fn serve(app: App) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = actix_web::HttpServer::new(move || app.clone().into_actix())
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-    actix_web::rt::spawn(server);
-    format!("http://127.0.0.1:{port}")
 }
 
 /// A base URL where nothing listens: a port that was free a moment ago.

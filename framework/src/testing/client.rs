@@ -1,22 +1,4 @@
-//! An in-process test client, like FastAPI's `TestClient`: requests go straight into
-//! the app's service (no socket), through the same middleware as in production.
-//!
-//! ```
-//! use apiarist::{App, Router, prelude::*, testing::TestClient};
-//!
-//! /// Ping.
-//! #[api_operation(summary = "Ping")]
-//! async fn ping() -> Json<&'static str> {
-//!     Json("pong")
-//! }
-//!
-//! # actix_web::rt::System::new().block_on(async {
-//! let client = TestClient::new(App::new("t").include(Router::new().get("/ping", ping))).await;
-//! let res = client.get("/ping").send().await;
-//! assert_eq!(res.status(), 200);
-//! assert_eq!(res.json::<String>(), "pong");
-//! # });
-//! ```
+//! [`TestClient`]: requests straight into the app's service, no socket.
 
 use std::rc::Rc;
 
@@ -31,6 +13,7 @@ use actix_web::{
 };
 use serde::{Serialize, de::DeserializeOwned};
 
+use super::MultipartBody;
 use crate::App;
 
 type AppService = BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
@@ -208,70 +191,5 @@ impl TestResponse {
                 self.text()
             )
         })
-    }
-}
-
-/// A `multipart/form-data` body for [`RequestBuilder::multipart`].
-///
-/// ```
-/// use apiarist::testing::MultipartBody;
-///
-/// let body = MultipartBody::new()
-///     .text("caption", "a cat")
-///     .file("file", "cat.png", "image/png", b"\x89PNG...".to_vec());
-/// # let _ = body;
-/// ```
-#[derive(Debug, Default)]
-pub struct MultipartBody {
-    parts: Vec<u8>,
-}
-
-const BOUNDARY: &str = "apiarist-test-boundary-7MA4YWxkTrZu0gW";
-
-impl MultipartBody {
-    /// An empty body.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a text part.
-    pub fn text(mut self, name: &str, value: &str) -> Self {
-        self.head(&format!("form-data; name=\"{name}\""), None);
-        self.parts.extend_from_slice(value.as_bytes());
-        self.parts.extend_from_slice(b"\r\n");
-        self
-    }
-
-    /// Adds a file part.
-    pub fn file(
-        mut self,
-        name: &str,
-        filename: &str,
-        content_type: &str,
-        content: Vec<u8>,
-    ) -> Self {
-        let disposition = format!("form-data; name=\"{name}\"; filename=\"{filename}\"");
-        self.head(&disposition, Some(content_type));
-        self.parts.extend_from_slice(&content);
-        self.parts.extend_from_slice(b"\r\n");
-        self
-    }
-
-    fn head(&mut self, disposition: &str, content_type: Option<&str>) {
-        let mut head = format!("--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n");
-        if let Some(ct) = content_type {
-            head.push_str(&format!("Content-Type: {ct}\r\n"));
-        }
-        head.push_str("\r\n");
-        self.parts.extend_from_slice(head.as_bytes());
-    }
-
-    fn finish(mut self) -> (String, Vec<u8>) {
-        self.parts
-            .extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-        (
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-            self.parts,
-        )
     }
 }
