@@ -25,8 +25,9 @@ NOTE="${JOBS_NOTE:-}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/apiarist-bench-target}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/apiarist-jobs-bench.XXXXXX")"
 
-log() { printf '[jobs-bench] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+BENCH_NAME=jobs-bench
+# shellcheck source=bench/lib.sh
+source "$BENCH/lib.sh"
 
 for knob in N CELERY_N ROUNDS PREFETCH CONCURRENCY IN_FLIGHT CELERY_CONCURRENCY; do
     [[ ${!knob} =~ ^[1-9][0-9]*$ ]] || die "$knob must be a positive integer, not '${!knob}'"
@@ -100,8 +101,6 @@ run_one() {
     sed -n 's/^RESULT .*jobs_per_s=\([0-9.]*\).*/\1/p' "$out"
 }
 
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 STARTED=$(date +%s)
 declare -A RATE=() RAW=()
@@ -120,10 +119,8 @@ done
 ELAPSED=$(($(date +%s) - STARTED))
 
 # --- report -------------------------------------------------------------------
-med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 declare -A MED=()
 for name in "${CONTENDERS[@]}"; do MED[$name]=$(med "${RATE[$name]}"); done
-pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", 100 * a / b }'; }
 TARGET=80
 out="$WORK/JOBS-RESULTS.md"
 {

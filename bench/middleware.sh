@@ -22,8 +22,9 @@ ORIGIN=http://localhost:3000
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/apiarist-bench-mw.XXXXXX")"
 OUT="${1:-}"
 
-log() { printf '[bench:middleware] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+BENCH_NAME=bench:middleware
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 command -v wrk >/dev/null && command -v curl >/dev/null ||
     die "need wrk and curl (apt-get install wrk curl; bench/run.sh installs them)"
@@ -88,31 +89,13 @@ cmp -s "$WORK/none.hello.body" "$WORK/default.hello.body" || die "/hello answers
 run_wrk() {
     local name=$1 scenario=$2 duration=$3 out=$4
     wrk -t"$THREADS" -c"$CONNS" -d"$duration" --latency "${HEADERS[@]}" "$(url "$name" "${PATHS[$scenario]}")" >"$out"
-    awk '
-        /^Requests\/sec:/ { rps = $2 }
-        $1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
-                      p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : (u == "m") ? v * 60000 : v }
-        /Non-2xx or 3xx responses:/ { bad += $NF }
-        END { printf "%s %.3f %d\n", rps, p99, bad }' "$out"
+    wrk_stats "$out"
 }
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 
 declare -A RPS=() P99=() RAW=()
-for s in "${SCENARIOS[@]}"; do
-    log "scenario $s: warm-up ($WARMUP each)"
-    for name in none default; do run_wrk "$name" "$s" "$WARMUP" "$WORK/$s.$name.warmup" >/dev/null; done
-    for r in $(seq "$ROUNDS"); do
-        if ((r % 2)); then order=(none default); else order=(default none); fi
-        for name in "${order[@]}"; do
-            read -r rps p99 bad < <(run_wrk "$name" "$s" "$DURATION" "$WORK/$s.$name.$r")
-            [[ -n $rps ]] || die "wrk failed; see $WORK/$s.$name.$r"
-            ((bad == 0)) || die "$s/$name round $r: $bad non-2xx responses"
-            log "  round $r $name: $rps req/s, p99 $p99 ms"
-            RPS[$s.$name]+="$rps " P99[$s.$name]+="$p99 " RAW[$s.$name]+="$(printf '%.0f' "$rps") "
-        done
-    done
-done
+BAD=""
+for s in "${SCENARIOS[@]}"; do measure_rounds "$s" none default; done
+[[ -z $BAD ]] || die "$BAD"
 
 report="$WORK/middleware.md"
 {
@@ -130,7 +113,7 @@ report="$WORK/middleware.md"
     for s in "${SCENARIOS[@]}"; do
         n=$(med "${RPS[$s.none]}") d=$(med "${RPS[$s.default]}")
         np=$(med "${P99[$s.none]}") dp=$(med "${P99[$s.default]}")
-        ratio=$(awk -v a="$d" -v b="$n" 'BEGIN { printf "%.1f%%", 100 * a / b }')
+        ratio=$(pct "$d" "$n")
         target="—"
         if ((TARGET[$s] > 0)); then
             target="≥ ${TARGET[$s]}%"

@@ -27,8 +27,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/apiarist-bench-target}
 HOST=127.0.0.1
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/apiarist-bench.XXXXXX")"
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+BENCH_NAME=bench
+# shellcheck source=bench/lib.sh
+source "$BENCH/lib.sh"
 
 # --- tools --------------------------------------------------------------------
 missing=()
@@ -178,36 +179,12 @@ run_wrk() {
     local name=$1 scenario=$2 duration=$3 out=$4 script=()
     [[ $scenario == post ]] && script=(-s "$BENCH/post.lua")
     wrk -t"$THREADS" -c"$CONNS" -d"$duration" --latency "${script[@]}" "$(url "$name" "${PATHS[$scenario]}")" >"$out"
-    awk '
-        /^Requests\/sec:/ { rps = $2 }
-        $1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
-                      p99 = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : (u == "m") ? v * 60000 : v }
-        /Non-2xx or 3xx responses:/ { bad += $NF }
-        END { printf "%s %.3f %d\n", rps, p99, bad }' "$out"
+    wrk_stats "$out"
 }
-
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 declare -A RPS=() P99=() RAW=()
 BAD=""
-for s in "${SCENARIOS[@]}"; do
-    log "scenario $s: warm-up ($WARMUP each)"
-    run_wrk bare "$s" "$WARMUP" "$WORK/$s.bare.warmup" >/dev/null
-    run_wrk apiarist "$s" "$WARMUP" "$WORK/$s.apiarist.warmup" >/dev/null
-    for r in $(seq "$ROUNDS"); do
-        # Alternate which server goes first, so drift (heat, neighbours) hits both.
-        if ((r % 2)); then order=(bare apiarist); else order=(apiarist bare); fi
-        for name in "${order[@]}"; do
-            read -r rps p99 bad < <(run_wrk "$name" "$s" "$DURATION" "$WORK/$s.$name.$r")
-            [[ -n $rps ]] || die "wrk failed; see $WORK/$s.$name.$r"
-            log "  round $r $name: $rps req/s, p99 $p99 ms, non-2xx $bad"
-            ((bad == 0)) || BAD+="$s/$name round $r: $bad non-2xx responses. "
-            RPS[$s.$name]+="$rps "
-            P99[$s.$name]+="$p99 "
-            RAW[$s.$name]+="$(printf '%.0f' "$rps") "
-        done
-    done
-done
+for s in "${SCENARIOS[@]}"; do measure_rounds "$s" bare apiarist; done
 
 # --- the middleware stack -----------------------------------------------------
 # The database servers are done: stop them, so the stack's servers have the CPUs.
@@ -216,7 +193,6 @@ stop_server apiarist
 bash "$BENCH/middleware.sh" "$WORK/middleware.md"
 
 # --- report -------------------------------------------------------------------
-med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 out="$WORK/RESULTS.md"
 {
     echo "# Benchmark: apiarist (items service) vs bare actix-web"
@@ -248,7 +224,7 @@ out="$WORK/RESULTS.md"
     for s in "${SCENARIOS[@]}"; do
         b=$(med "${RPS[$s.bare]}") a=$(med "${RPS[$s.apiarist]}")
         bp=$(med "${P99[$s.bare]}") ap=$(med "${P99[$s.apiarist]}")
-        ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f%%", 100 * a / b }')
+        ratio=$(pct "$a" "$b")
         awk -v a="$a" -v b="$b" -v t="${TARGET[$s]}" 'BEGIN { exit !(100 * a < t * b) }' &&
             below+=("$s ($ratio < ${TARGET[$s]}%)")
         printf '| %s | %.0f | %.0f | %s | ≥ %s%% | %.2f ms | %.2f ms |\n' \
