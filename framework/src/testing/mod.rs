@@ -32,7 +32,7 @@ mod ws;
 
 pub use client::{RequestBuilder, TestClient, TestResponse};
 pub use multipart::MultipartBody;
-pub use server::{RawResponse, TestServer};
+pub use server::{RawResponse, TestServer, unused_url};
 pub use sse::{SseClient, SseEvent};
 pub use ws::{WsClient, WsConnection};
 

@@ -45,6 +45,11 @@ impl TestServer {
     /// Serves `app`; panics if it does not start.
     pub async fn start(app: App) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+        Self::start_on(app, listener).await
+    }
+
+    /// Serves `app` on `listener` (to bring a service back on the port it had).
+    pub async fn start_on(app: App, listener: TcpListener) -> Self {
         let addr = listener.local_addr().expect("the bound address");
         let (handle, stopped) = app
             .start_on(listener)
@@ -113,6 +118,19 @@ impl TestServer {
     pub async fn stop(self) {
         self.handle.stop(true).await;
     }
+}
+
+/// A base URL where nothing listens (a port that was free a moment ago): what a
+/// client of a service that is down sees.
+///
+/// ```
+/// let url = apiarist::testing::unused_url();
+/// assert!(url.starts_with("http://127.0.0.1:"));
+/// ```
+pub fn unused_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+    let addr = listener.local_addr().expect("the bound address");
+    format!("http://{addr}")
 }
 
 impl Drop for TestServer {

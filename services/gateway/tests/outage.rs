@@ -12,17 +12,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::dev::ServerHandle;
-use apiarist::{auth::AuthSettings, db::testing::TestDatabase};
+use apiarist::{auth::AuthSettings, db::testing::TestDatabase, testing::TestServer};
 use common::{client, start};
 use gateway::ServiceUrls;
 use serde_json::{Value, json};
-
-async fn serve(app: apiarist::App, listener: TcpListener) -> ServerHandle {
-    let (handle, stopped) = app.start_on(listener).await.unwrap();
-    actix_web::rt::spawn(stopped);
-    handle
-}
 
 fn bind(port: u16) -> (TcpListener, String) {
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
@@ -84,9 +77,11 @@ async fn a_service_down_is_a_502_for_its_routes_only_and_the_stack_recovers() {
     orders_config.auth = auth;
     orders_config.items_url = items_url.clone();
     orders_config.amqp = None;
-    let _items = serve(items::build(items_config).await.unwrap(), items_listener).await;
-    let _users = serve(users::build(users_config).await.unwrap(), users_listener).await;
-    let orders = serve(
+    let _items =
+        TestServer::start_on(items::build(items_config).await.unwrap(), items_listener).await;
+    let _users =
+        TestServer::start_on(users::build(users_config).await.unwrap(), users_listener).await;
+    let orders = TestServer::start_on(
         orders::build(orders_config.clone()).await.unwrap(),
         orders_listener,
     )
@@ -134,7 +129,7 @@ async fn a_service_down_is_a_502_for_its_routes_only_and_the_stack_recovers() {
     assert_eq!(doc["x-services"]["orders"]["status"], "current");
 
     // Orders goes down.
-    orders.stop(true).await;
+    orders.stop().await;
     let (status, body) = call(
         "POST",
         format!("{base}/orders/"),
@@ -167,7 +162,7 @@ async fn a_service_down_is_a_502_for_its_routes_only_and_the_stack_recovers() {
     // It comes back on its address: the gateway needs nothing to follow.
     let port = orders_url.rsplit(':').next().unwrap().parse().unwrap();
     let (listener, _) = bind(port);
-    let _orders = serve(orders::build(orders_config).await.unwrap(), listener).await;
+    let _orders = TestServer::start_on(orders::build(orders_config).await.unwrap(), listener).await;
     until(&format!("{base}/readyz"), None, |s, _| s == 200).await;
     let (status, placed) = call("POST", format!("{base}/orders/"), Some(&token), Some(order)).await;
     assert_eq!(status, 201, "{placed}");

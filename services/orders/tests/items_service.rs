@@ -15,9 +15,9 @@ use apiarist::{
     client::ServiceClient,
     events::EventBus,
     jobs::MemoryBroker,
-    testing::{TestClient, TestServer},
+    testing::{TestClient, TestServer, unused_url},
 };
-use common::{SECRET, auth, fresh, items_client, token, unbound_url};
+use common::{SECRET, auth, fresh, items_client, token};
 use orders::StockPort;
 use serde_json::{Value, json};
 
@@ -43,7 +43,7 @@ async fn order(client: &TestClient) -> (u16, Value) {
 
 #[actix_web::test]
 async fn an_order_is_502_naming_items_while_it_is_down_and_stores_nothing() {
-    let stock = StockPort::http(items_client(&unbound_url(), Duration::from_secs(5)));
+    let stock = StockPort::http(items_client(&unused_url(), Duration::from_secs(5)));
     let (client, _tdb) = orders_app(stock).await;
     assert_eq!(
         order(&client).await,

@@ -11,9 +11,9 @@ use apiarist::{
     auth::{AdminCredentials, AuthSettings, SigningKey, ThrottleConfig, TokenConfig},
     client::ServiceToken,
     db::testing::TestDatabase,
-    testing::TestClient,
+    testing::{TestClient, TestServer, unused_url},
 };
-use common::{SECRET, serve, service_with, unbound_url};
+use common::{SECRET, service_with};
 use serde_json::{Value, json};
 use shared_models::{clients::ItemsClient, items::ItemCreate};
 use users::ItemCounter;
@@ -49,7 +49,8 @@ async fn stats_count_the_items_of_the_items_service_over_http() {
         };
         items::models::create(&conn, item).await.unwrap();
     }
-    let url = serve(items::app(items_db, common::auth()));
+    let items = TestServer::start(items::app(items_db, common::auth())).await;
+    let url = items.url("");
     assert_eq!(
         stats(counter(&url, Duration::from_secs(5))).await,
         (200, json!({"users": 1, "items": 3}))
@@ -59,7 +60,7 @@ async fn stats_count_the_items_of_the_items_service_over_http() {
 #[actix_web::test]
 async fn stats_are_502_naming_the_items_service_while_it_is_down() {
     assert_eq!(
-        stats(counter(&unbound_url(), Duration::from_secs(5))).await,
+        stats(counter(&unused_url(), Duration::from_secs(5))).await,
         (502, json!({"detail": "items service unavailable"}))
     );
 }
@@ -114,7 +115,7 @@ async fn build_starts_the_service_from_its_config() {
     let config = users::Config {
         database: tdb.settings(),
         auth,
-        items_url: unbound_url(),
+        items_url: unused_url(),
         items_timeout: Duration::from_secs(1),
     };
     let client = TestClient::new(users::build(config).await.unwrap()).await;

@@ -51,9 +51,3 @@ pub fn items_client(url: &str, timeout: Duration) -> ItemsClient {
 pub fn stock_port(url: &str) -> StockPort {
     StockPort::http(items_client(url, Duration::from_secs(5)))
 }
-
-/// A base URL where nothing listens: a port that was free a moment ago.
-pub fn unbound_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
-}

@@ -117,23 +117,3 @@ impl Service {
             .await
     }
 }
-
-/// Serves `app` on a free loopback port of this actix system; its base URL.
-pub fn serve(app: apiarist::App) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = actix_web::HttpServer::new(move || app.clone().into_actix())
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-    actix_web::rt::spawn(server);
-    format!("http://127.0.0.1:{port}")
-}
-
-/// A base URL where nothing listens: a port that was free a moment ago.
-pub fn unbound_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
-}
