@@ -63,10 +63,9 @@ pub(super) fn encode(
         headers.insert("x-max-attempts".into(), int(envelope.max_attempts));
     }
     if let Some(at) = envelope.not_before {
-        headers.insert(
-            "x-not-before".into(),
-            AMQPValue::LongLongInt(at.timestamp_millis()),
-        );
+        // Rounded up: a job may run a fraction of a millisecond late, never early.
+        let ms = at.timestamp_millis() + i64::from(at.timestamp_subsec_nanos() % 1_000_000 != 0);
+        headers.insert("x-not-before".into(), AMQPValue::LongLongInt(ms));
     }
     headers.insert(
         "x-enqueued-ms".into(),
@@ -184,10 +183,11 @@ mod tests {
         let (body, properties) = encode(&envelope, 9).unwrap();
         assert_eq!(body, br#"{"n":3}"#, "the body is the payload alone");
         let back = decode("ignored", &properties, &body).unwrap();
-        // The wire keeps milliseconds.
+        // The wire keeps milliseconds; the time a job is due is never brought forward.
         let ms = |t: DateTime<Utc>| t.timestamp_millis();
         assert_eq!(ms(back.enqueued_at), ms(envelope.enqueued_at));
-        assert_eq!(back.not_before.map(ms), envelope.not_before.map(ms));
+        let (sent, due) = (envelope.not_before.unwrap(), back.not_before.unwrap());
+        assert!(due >= sent && due - sent < chrono::Duration::milliseconds(1));
         let (enqueued_at, not_before) = (back.enqueued_at, back.not_before);
         assert_eq!(
             back,
