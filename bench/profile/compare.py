@@ -9,7 +9,7 @@ def load(f):
     for line in out.splitlines():
         m=re.match(r"\s*([\d,]+)\s+\([^)]*\)\s+(.*)",line)
         if m and "PROGRAM TOTALS" not in line:
-            k=re.sub(r"\[/root.*?\]","",m.group(2))[:140]
+            k=re.sub(r"\[/(?!usr/).*?\]","",m.group(2))[:140]  # the binary's path, so two servers line up
             d[k]+=int(m.group(1).replace(",",""))
     return d
 def per(a,b): 

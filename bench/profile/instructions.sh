@@ -26,11 +26,17 @@ run() { # requests -> total instructions
         exec valgrind --tool=callgrind --callgrind-out-file="$out" --dump-instr=no "$bin" \
         >"/tmp/cg.$name.log" 2>&1) &
     local pid=$!
-    for _ in $(seq 600); do curl -s -o /dev/null "http://127.0.0.1:$port/items/?limit=1" && break; sleep 0.2; done
+    # Wait until it answers from its database: the items service migrates in the
+    # background (503 until then), and seeding before that would list nothing.
+    for _ in $(seq 600); do
+        [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/items/?limit=1") == 200 ]] && break
+        sleep 0.2
+    done
     for i in $(seq 10); do
-        curl -s -o /dev/null -H 'Content-Type: application/json' \
+        code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
             -d "{\"name\":\"Item $i\",\"price\":$i.5,\"tax\":0.25,\"tags\":[\"seed\"],\"stock\":1}" \
-            "http://127.0.0.1:$port/items/"
+            "http://127.0.0.1:$port/items/")
+        [[ $code == 201 ]] || { echo "seeding $name: HTTP $code (see /tmp/cg.$name.log)" >&2; kill "$pid"; exit 1; }
     done
     python3 "$here/load.py" "$port" "$path" "$n" "$method"
     kill -INT "$pid"

@@ -26,12 +26,13 @@ use std::{
     pin::Pin,
     rc::Rc,
     sync::{Arc, Once},
+    task::{Context, Poll},
     time::Instant,
 };
 
 use actix_web::{
     Error, HttpMessage, HttpResponse,
-    body::{BoxBody, EitherBody, MessageBody},
+    body::{BoxBody, MessageBody},
     dev::{Service, ServiceRequest, ServiceResponse, Transform},
     http::StatusCode,
 };
@@ -77,29 +78,31 @@ impl Core {
     }
 }
 
-impl<S, B> Transform<S, ServiceRequest> for Core
+impl<S> Transform<S, ServiceRequest> for Core
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
+    S: Service<ServiceRequest, Response = ServiceResponse, Error = Error> + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B, BoxBody>>;
+    type Response = ServiceResponse;
     type Error = Error;
     type Transform = CoreService<S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(CoreService {
-            service: Rc::new(service),
-            in_flight: self.config.metrics.then(metrics::InFlightCounter::register),
+        ready(Ok(CoreService(Rc::new(Inner {
+            service,
             config: self.config.clone(),
-        }))
+            in_flight: self.config.metrics.then(metrics::InFlightCounter::register),
+        }))))
     }
 }
 
-/// The per-worker middleware service.
-pub(crate) struct CoreService<S> {
-    service: Rc<S>,
+/// The per-worker middleware service. Everything a request's future needs from it
+/// sits behind one `Rc`: a single reference count per request.
+pub(crate) struct CoreService<S>(Rc<Inner<S>>);
+
+struct Inner<S> {
+    service: S,
     config: Rc<CoreConfig>,
     /// This worker's requests in flight, when metrics are on.
     in_flight: Option<metrics::InFlightCounter>,
@@ -107,16 +110,17 @@ pub(crate) struct CoreService<S> {
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
-impl<S, B> Service<ServiceRequest> for CoreService<S>
+impl<S> Service<ServiceRequest> for CoreService<S>
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
+    S: Service<ServiceRequest, Response = ServiceResponse, Error = Error> + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B, BoxBody>>;
+    type Response = ServiceResponse;
     type Error = Error;
     type Future = LocalBoxFuture<Result<Self::Response, Error>>;
 
-    actix_web::dev::forward_ready!(service);
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.0.service.poll_ready(cx)
+    }
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let request_id = RequestId::from_header(req.headers().get(REQUEST_ID));
@@ -133,84 +137,126 @@ where
             otel.status_code = tracing::field::Empty,
         );
         telemetry::continue_trace(&span, "server", || TraceParent::from_headers(req.headers()));
-        let config = self.config.clone();
-        let service = self.service.clone();
-        let measured = self
-            .in_flight
-            .as_ref()
-            .map(|counter| (metrics::method_label(req.method()), counter.enter()));
         // With the request level filtered out (RUST_LOG=warn) the span is disabled:
         // skip entering it on every poll and computing what would be recorded on it.
         let enabled = !span.is_disabled();
+        let measured = self
+            .0
+            .in_flight
+            .as_ref()
+            .map(|counter| (metrics::method_label(req.method()), counter.enter()));
         // The clock is read only when a span or the metrics will use it.
         let started = (enabled || measured.is_some()).then(Instant::now);
-        let in_span = span.clone();
-
-        let handled = async move {
-            let called = std::panic::catch_unwind(AssertUnwindSafe(|| service.call(req)));
-            let outcome = match called {
-                Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
-                Err(panic) => Err(panic),
-            };
-            let span = in_span;
-            let mut res = match outcome {
-                Ok(Ok(res)) => finish_request(finish(res, &config), &config).await,
-                // No request is left to answer with (it was moved into the failed
-                // service), so the response travels as an error that renders itself.
-                Ok(Err(err)) => {
-                    let mut response = render_error(&err, &config);
-                    // Layers inside (CORS) left their headers as response mappers.
-                    keep_cors_headers(&err.error_response(), &mut response);
-                    if let (Some((method, _)), Some(started)) = (&measured, started) {
-                        metrics::observe(None, method, response.status(), started.elapsed());
-                    }
-                    return Err(PreparedResponse::new(response, &request_id, &span, started).into());
-                }
-                Err(_) => {
-                    // The panic hook has already logged message, location and backtrace.
-                    let response = HttpResponse::InternalServerError()
-                        .json(json!({"detail": "Internal Server Error"}));
-                    if let (Some((method, _)), Some(started)) = (&measured, started) {
-                        metrics::observe(None, method, response.status(), started.elapsed());
-                    }
-                    return Err(PreparedResponse::new(response, &request_id, &span, started).into());
-                }
-            };
-            res.headers_mut()
-                .insert(REQUEST_ID, request_id.header_value());
-            if enabled {
-                let route = res.request().match_pattern();
-                span.record("route", route.as_deref().unwrap_or("<unmatched>"));
-                // OpenTelemetry's convention: `{method} {route}`, or the method alone
-                // for a path no route matched (a proxied one, a 404).
-                telemetry::name_span(&span, || match &route {
-                    Some(route) => format!("{} {route}", res.request().method()),
-                    None => res.request().method().to_string(),
-                });
-            }
-            if let (Some((method, _)), Some(started)) = (&measured, started) {
-                metrics::observe(Some(res.request()), method, res.status(), started.elapsed());
-            }
-            record_outcome(&span, res.status(), started, &request_id);
-            Ok(res)
+        let tracked = Tracked {
+            request_id,
+            span,
+            enabled,
+            started,
+            measured,
         };
         if enabled {
-            Box::pin(handled.instrument(span))
+            let span = tracked.span.clone();
+            Box::pin(handle(self.0.clone(), req, tracked).instrument(span))
         } else {
-            Box::pin(handled)
+            Box::pin(handle(self.0.clone(), req, tracked))
         }
     }
 }
 
+/// What the middleware keeps of a request while its handler runs, to finish the
+/// response with.
+struct Tracked {
+    request_id: RequestId,
+    span: tracing::Span,
+    /// Whether the span records anything (the request level is on).
+    enabled: bool,
+    started: Option<Instant>,
+    /// The method label and the in-flight guard, when metrics are on.
+    measured: Option<(&'static str, metrics::InFlight)>,
+}
+
+impl Tracked {
+    /// Echoes the id, records the route, metrics and outcome of an answered request.
+    fn answered(self, mut res: ServiceResponse) -> ServiceResponse {
+        res.headers_mut()
+            .insert(REQUEST_ID, self.request_id.header_value());
+        if self.enabled {
+            let route = res.request().match_pattern();
+            self.span
+                .record("route", route.as_deref().unwrap_or("<unmatched>"));
+            // OpenTelemetry's convention: `{method} {route}`, or the method alone
+            // for a path no route matched (a proxied one, a 404).
+            telemetry::name_span(&self.span, || match &route {
+                Some(route) => format!("{} {route}", res.request().method()),
+                None => res.request().method().to_string(),
+            });
+        }
+        if let (Some((method, _)), Some(started)) = (&self.measured, self.started) {
+            metrics::observe(Some(res.request()), method, res.status(), started.elapsed());
+        }
+        record_outcome(&self.span, res.status(), self.started, &self.request_id);
+        res
+    }
+
+    /// The same for a request that is gone (it panicked, or the service failed):
+    /// its response travels as an error that renders itself.
+    fn lost(self, response: HttpResponse) -> Error {
+        if let (Some((method, _)), Some(started)) = (&self.measured, self.started) {
+            metrics::observe(None, method, response.status(), started.elapsed());
+        }
+        PreparedResponse::new(response, &self.request_id, &self.span, self.started).into()
+    }
+}
+
+/// Runs the inner service for one request, answering panics and errors.
+async fn handle<S>(
+    inner: Rc<Inner<S>>,
+    req: ServiceRequest,
+    tracked: Tracked,
+) -> Result<ServiceResponse, Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse, Error = Error>,
+{
+    let called = std::panic::catch_unwind(AssertUnwindSafe(|| inner.service.call(req)));
+    let outcome = match called {
+        Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+        Err(panic) => Err(panic),
+    };
+    let config = &inner.config;
+    match outcome {
+        Ok(Ok(res)) => {
+            let res = finish(res, config);
+            // Most requests registered no cleanup: skip the scope's future for them.
+            let res = if has_scope(&res) {
+                finish_request(res, config).await
+            } else {
+                res
+            };
+            Ok(tracked.answered(res))
+        }
+        // No request is left to answer with (it was moved into the failed service).
+        Ok(Err(err)) => {
+            let mut response = render_error(&err, config);
+            // Layers inside (CORS) left their headers as response mappers.
+            keep_cors_headers(&err.error_response(), &mut response);
+            Err(tracked.lost(response))
+        }
+        Err(_) => {
+            // The panic hook has already logged message, location and backtrace.
+            let response = HttpResponse::InternalServerError()
+                .json(json!({"detail": "Internal Server Error"}));
+            Err(tracked.lost(response))
+        }
+    }
+}
+
+fn has_scope(res: &ServiceResponse) -> bool {
+    res.request().extensions().contains::<RequestScope>()
+}
+
 /// Runs the cleanup that dependencies registered (committing or rolling back), and
 /// attaches what must wait until the response is sent to its body.
-async fn finish_request<B: MessageBody + 'static>(
-    mut res: ServiceResponse<EitherBody<B, BoxBody>>,
-    config: &CoreConfig,
-) -> ServiceResponse<EitherBody<B, BoxBody>> {
-    if !res.request().extensions().contains::<RequestScope>() {
-        return res;
-    }
+async fn finish_request(mut res: ServiceResponse, config: &CoreConfig) -> ServiceResponse {
     let outcome = if res.status().as_u16() < 400 {
         Outcome::Success
     } else {
@@ -221,17 +267,12 @@ async fn finish_request<B: MessageBody + 'static>(
         let req = res.request().clone();
         let mut response = render_error(&err, config);
         keep_cors_headers(res.response(), &mut response);
-        res = ServiceResponse::new(req, response).map_into_right_body();
+        res = ServiceResponse::new(req, response);
     }
     if deferred.is_empty() {
         return res;
     }
-    res.map_body(|_, body| {
-        EitherBody::right(BoxBody::new(DeferredBody::new(
-            BoxBody::new(body),
-            deferred,
-        )))
-    })
+    res.map_body(|_, body| BoxBody::new(DeferredBody::new(body, deferred)))
 }
 
 fn record_outcome(

@@ -12,13 +12,10 @@ use std::{fmt, future::Future, pin::Pin, rc::Rc, sync::Arc};
 use actix_service::{Service, ServiceExt, Transform, boxed};
 use actix_web::{
     Error,
-    body::{BoxBody, EitherBody, MessageBody},
+    body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
 };
-use futures_util::{
-    TryFutureExt,
-    future::{Either, MapOk},
-};
+use futures_util::future::Either;
 
 use crate::routing::RouteState;
 
@@ -191,10 +188,11 @@ impl Transform<BoxedService, ServiceRequest> for Stack {
 
 /// The app-level stack around routing: when empty, the app's service itself,
 /// without a box.
+///
+/// Everything inside an actix-web app answers with a [`BoxBody`], and so does this:
+/// no body wrapper per layer, which every response would pay for twice (mapping it
+/// in, and a level of indirection on each poll of the body).
 pub(crate) struct AppStack(pub(crate) Rc<[Middleware]>);
-
-type FromInner<B> = fn(ServiceResponse<B>) -> ServiceResponse<EitherBody<B>>;
-type FromLayers<B> = fn(ServiceResponse) -> ServiceResponse<EitherBody<B>>;
 
 /// [`AppStack`]'s service.
 pub(crate) enum AppStackService<S> {
@@ -202,13 +200,12 @@ pub(crate) enum AppStackService<S> {
     Layered(BoxedService),
 }
 
-impl<S, B> Transform<S, ServiceRequest> for AppStack
+impl<S> Transform<S, ServiceRequest> for AppStack
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    S: Service<ServiceRequest, Response = ServiceResponse, Error = Error> + 'static,
     S::Future: 'static,
-    B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
+    type Response = ServiceResponse;
     type Error = Error;
     type Transform = AppStackService<S>;
     type InitError = ();
@@ -218,23 +215,19 @@ where
         if self.0.is_empty() {
             return Box::pin(std::future::ready(Ok(AppStackService::Direct(service))));
         }
-        let boxed = boxed::service(service.map(ServiceResponse::map_into_boxed_body));
+        let boxed = boxed::service(service);
         let layers = self.0.clone();
         Box::pin(async move { Ok(AppStackService::Layered(stack(layers, boxed).await?)) })
     }
 }
 
-impl<S, B> Service<ServiceRequest> for AppStackService<S>
+impl<S> Service<ServiceRequest> for AppStackService<S>
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody + 'static,
+    S: Service<ServiceRequest, Response = ServiceResponse, Error = Error>,
 {
-    type Response = ServiceResponse<EitherBody<B>>;
+    type Response = ServiceResponse;
     type Error = Error;
-    type Future = Either<
-        MapOk<S::Future, FromInner<B>>,
-        MapOk<BoxFuture<Result<ServiceResponse, Error>>, FromLayers<B>>,
-    >;
+    type Future = Either<S::Future, BoxFuture<Result<ServiceResponse, Error>>>;
 
     fn poll_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Error>> {
         match self {
@@ -245,16 +238,8 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         match self {
-            Self::Direct(service) => Either::Left(
-                service
-                    .call(req)
-                    .map_ok(ServiceResponse::map_into_left_body as FromInner<B>),
-            ),
-            Self::Layered(service) => Either::Right(
-                service
-                    .call(req)
-                    .map_ok(ServiceResponse::map_into_right_body as FromLayers<B>),
-            ),
+            Self::Direct(service) => Either::Left(service.call(req)),
+            Self::Layered(service) => Either::Right(service.call(req)),
         }
     }
 }

@@ -3,7 +3,6 @@
 
 use actix_web::{
     Error, HttpResponse,
-    body::{BoxBody, EitherBody, MessageBody},
     dev::ServiceResponse,
     error::PayloadError,
     http::header::{CONTENT_TYPE, VARY},
@@ -15,12 +14,11 @@ use super::{
 };
 use crate::{ErrorFormat, HttpError, RequestValidationError, di::SharedError};
 
-pub(super) fn finish<B: MessageBody + 'static>(
-    res: ServiceResponse<B>,
-    config: &CoreConfig,
-) -> ServiceResponse<EitherBody<B, BoxBody>> {
+/// Re-renders an error response the handler or a layer inside produced, when the
+/// app's exception handlers or error format say so; any other response passes as is.
+pub(super) fn finish(res: ServiceResponse, config: &CoreConfig) -> ServiceResponse {
     let Some(err) = res.response().error() else {
-        return res.map_into_left_body();
+        return res;
     };
     let err = SharedError::original(err);
     let already_json = res
@@ -33,7 +31,7 @@ pub(super) fn finish<B: MessageBody + 'static>(
         && (err.as_error::<HttpError>().is_some()
             || err.as_error::<RequestValidationError>().is_some());
     if custom.is_none() && !rerender_ours && already_json {
-        return res.map_into_left_body();
+        return res;
     }
     let mut response = custom.unwrap_or_else(|| match body_overflow(err, res.request()) {
         Some(too_large) => too_large.render(config.format),
@@ -41,7 +39,7 @@ pub(super) fn finish<B: MessageBody + 'static>(
     });
     keep_cors_headers(res.response(), &mut response);
     let (req, _) = res.into_parts();
-    ServiceResponse::new(req, response).map_into_right_body()
+    ServiceResponse::new(req, response)
 }
 
 /// A body over the limit (actix-web's bare "A payload reached size limit.") as the

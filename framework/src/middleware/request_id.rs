@@ -3,7 +3,9 @@
 //! An id is either the client's (a sane `X-Request-Id`) or a fresh one: 32 hex
 //! digits, a random per-thread prefix followed by a per-thread counter, so ids are
 //! unique across threads and processes without a random draw or an allocation per
-//! request. It lives inline (no heap), since every request makes one.
+//! request. A fresh id lives inline (no heap); a client's shares the bytes of the
+//! header it came in (no copy). Either way it is small, since every request makes
+//! one, clones it into its extensions and echoes it.
 
 use std::{cell::Cell, fmt};
 
@@ -29,57 +31,75 @@ const MAX_LEN: usize = 128;
 /// }
 /// # let _ = id_of;
 /// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct RequestId {
-    len: u8,
-    bytes: [u8; MAX_LEN],
+#[derive(Clone)]
+pub struct RequestId(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// Made here: 32 hex digits.
+    Fresh([u8; 32]),
+    /// The client's, checked by `sane` (so ASCII).
+    Client(HeaderValue),
 }
 
 impl RequestId {
     /// The id as text.
     pub fn as_str(&self) -> &str {
         // Only ASCII is ever stored (see `sane` and `fresh`).
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Fresh(bytes) => bytes,
+            Repr::Client(value) => value.as_bytes(),
+        }
     }
 
     /// The id as a header value.
     pub(crate) fn header_value(&self) -> HeaderValue {
-        HeaderValue::from_bytes(&self.bytes[..usize::from(self.len)])
-            .unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+        match &self.0 {
+            Repr::Fresh(bytes) => HeaderValue::from_bytes(bytes)
+                .unwrap_or_else(|_| HeaderValue::from_static("invalid")),
+            Repr::Client(value) => value.clone(),
+        }
     }
 
     /// The client's id when it is sane (1 to 128 characters of `A-Za-z0-9-_.:`),
     /// else a fresh one.
     pub(crate) fn from_header(value: Option<&HeaderValue>) -> Self {
-        value
-            .map(HeaderValue::as_bytes)
-            .filter(|v| sane(v))
-            .map_or_else(Self::fresh, |v| {
-                let mut bytes = [0; MAX_LEN];
-                bytes[..v.len()].copy_from_slice(v);
-                Self {
-                    len: v.len() as u8,
-                    bytes,
-                }
-            })
+        match value {
+            Some(value) if sane(value.as_bytes()) => Self(Repr::Client(value.clone())),
+            _ => Self::fresh(),
+        }
     }
 
     /// A new id: this thread's random prefix and its next count, in hex.
     pub(crate) fn fresh() -> Self {
         thread_local! {
-            static NEXT: Cell<(u64, u64)> = Cell::new((random_prefix(), 0));
+            /// The prefix already in hex (it never changes), and the next count.
+            static NEXT: Cell<([u8; 16], u64)> = Cell::new((hex(random_prefix()), 0));
         }
         let (prefix, count) = NEXT.with(|next| {
             let (prefix, count) = next.get();
             next.set((prefix, count.wrapping_add(1)));
             (prefix, count)
         });
-        let mut bytes = [0; MAX_LEN];
-        hex(prefix, &mut bytes[..16]);
-        hex(count, &mut bytes[16..32]);
-        Self { len: 32, bytes }
+        let mut bytes = [0; 32];
+        bytes[..16].copy_from_slice(&prefix);
+        bytes[16..].copy_from_slice(&hex(count));
+        Self(Repr::Fresh(bytes))
     }
 }
+
+impl PartialEq for RequestId {
+    /// Ids are equal when their text is, wherever it came from.
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for RequestId {}
 
 impl fmt::Debug for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -113,12 +133,23 @@ fn random_prefix() -> u64 {
     u64::from_le_bytes(seed)
 }
 
-fn hex(mut value: u64, out: &mut [u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for slot in out.iter_mut().rev() {
-        *slot = DIGITS[(value & 0xf) as usize];
-        value >>= 4;
-    }
+/// `value` as 16 lowercase hex digits, most significant first.
+///
+/// All digits at once rather than a loop over nibbles (this runs on every
+/// request): each nibble is spread into a byte of its own, then turned into its
+/// ASCII digit with byte-wise arithmetic that cannot carry between bytes.
+fn hex(value: u64) -> [u8; 16] {
+    const BYTES: u128 = 0x0101_0101_0101_0101_0101_0101_0101_0101;
+    let mut x = u128::from(value);
+    // Nibble i (counting from the least significant) ends in byte i.
+    x = (x | (x << 32)) & 0x0000_0000_ffff_ffff_0000_0000_ffff_ffff;
+    x = (x | (x << 16)) & 0x0000_ffff_0000_ffff_0000_ffff_0000_ffff;
+    x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff_00ff_00ff_00ff_00ff;
+    x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f_0f0f_0f0f_0f0f_0f0f;
+    // 1 in each byte holding 10 or more (b + 6 reaches 16), which get the offset
+    // from '0' + 10 to 'a' (39) on top of '0'.
+    let letters = ((x + 6 * BYTES) >> 4) & BYTES;
+    (x + b'0' as u128 * BYTES + letters * 39).to_be_bytes()
 }
 
 #[cfg(test)]
@@ -157,5 +188,34 @@ mod tests {
             assert_eq!(id.as_str().len(), 32, "{bad:?} was kept");
         }
         assert_eq!(RequestId::from_header(None).as_str().len(), 32);
+    }
+
+    #[test]
+    fn hex_digits_match_the_formatter() {
+        for value in [
+            0,
+            1,
+            9,
+            10,
+            15,
+            16,
+            0xdead_beef,
+            u64::MAX,
+            0x0123_4567_89ab_cdef,
+        ] {
+            let digits = hex(value);
+            assert_eq!(
+                std::str::from_utf8(&digits).unwrap(),
+                format!("{value:016x}")
+            );
+        }
+    }
+
+    #[test]
+    fn ids_compare_by_their_text() {
+        let fresh = RequestId::fresh();
+        let echoed = RequestId::from_header(Some(&fresh.header_value()));
+        assert_eq!(fresh, echoed);
+        assert_ne!(fresh, RequestId::fresh());
     }
 }

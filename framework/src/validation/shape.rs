@@ -11,6 +11,7 @@
 //! tag, or plain). Shapes of Rust types are cached per type for the process.
 
 use std::any::TypeId;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
@@ -163,12 +164,28 @@ impl Shape {
     /// The shape of `T`, generated with a draft 2020-12 generator and compiled on
     /// first use; later calls return the same (leaked, process-lived) shape.
     pub fn of<T: schemars::JsonSchema + 'static>() -> &'static Shape {
-        // Read-mostly: every request looks its type up, only the first one compiles.
+        // Every request looks its types up: each thread keeps the shapes it has used,
+        // so the lookup touches no lock, nor memory other cores write.
+        thread_local! {
+            static LOCAL: RefCell<HashMap<TypeId, &'static Shape, crate::type_map::TypeIdBuild>> =
+                RefCell::default();
+        }
+        let id = TypeId::of::<T>();
+        if let Some(shape) = LOCAL.with_borrow(|local| local.get(&id).copied()) {
+            return shape;
+        }
+        let shape = Self::shared::<T>(id);
+        LOCAL.with_borrow_mut(|local| local.insert(id, shape));
+        shape
+    }
+
+    /// The process-wide cache behind [`of`](Self::of): only the first use of a type
+    /// compiles its shape.
+    fn shared<T: schemars::JsonSchema + 'static>(id: TypeId) -> &'static Shape {
         static CACHE: OnceLock<
             RwLock<HashMap<TypeId, &'static Shape, crate::type_map::TypeIdBuild>>,
         > = OnceLock::new();
         let cache = CACHE.get_or_init(Default::default);
-        let id = TypeId::of::<T>();
         if let Some(shape) = cache.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
             return shape;
         }
