@@ -30,12 +30,13 @@ FROM chef AS builder
 ARG SERVICES="users items orders worker gateway"
 COPY --from=planner /src/recipe.json recipe.json
 # Dependencies only: cached until the recipe changes.
-RUN cargo chef cook --release --locked --recipe-path recipe.json \
+RUN cargo chef cook --release --locked --recipe-path recipe.json --features apiarist/otel \
         -p apiarist-cli $(for s in $SERVICES; do printf ' -p %s' "$s"; done)
 COPY . .
 # The services, and the `apiarist` tool whose `probe` command is the containers'
-# healthcheck (the runtime image has no curl).
-RUN cargo build --release --locked \
+# healthcheck (the runtime image has no curl). With the framework's `otel` feature the
+# services export traces when OTEL_EXPORTER_OTLP_ENDPOINT is set (see the compose file).
+RUN cargo build --release --locked --features apiarist/otel \
         -p apiarist-cli $(for s in $SERVICES; do printf ' -p %s' "$s"; done) \
     && mkdir -p /out \
     && for bin in apiarist $SERVICES; do install -m 0755 "target/release/$bin" /out/; done

@@ -275,6 +275,7 @@ impl Stack {
         let mut env = vec![
             ("HOST", "127.0.0.1".to_owned()),
             ("PORT", self.ports[&service].to_string()),
+            ("OTEL_SERVICE_NAME", service.name().to_owned()),
         ];
         let database = ("DATABASE_URL", self.database_url.clone());
         let secret = ("JWT_SECRET", self.secret.clone());

@@ -4,8 +4,8 @@
 //! worker's job.
 //!
 //! The processes are the stack's own `main`s (built with the framework's `otel`
-//! feature) given the standard `OTEL_EXPORTER_OTLP_ENDPOINT` and
-//! `OTEL_EXPORTER_OTLP_PROTOCOL=http/json`. The collector is this test: an HTTP
+//! feature) given, as docker-compose.yml does, `OTEL_SERVICE_NAME` and
+//! `OTEL_EXPORTER_OTLP_ENDPOINT`, and here `OTEL_EXPORTER_OTLP_PROTOCOL=http/json`. The collector is this test: an HTTP
 //! server that keeps every `POST /v1/traces` it gets. The spans are checked after
 //! the stack stopped on SIGTERM (each process sends what it still holds before it
 //! exits).
@@ -191,20 +191,20 @@ async fn an_order_is_one_trace_from_the_gateway_through_amqp_to_the_worker() {
     // stock reservation) orders', and the worker's job orders' request.
     // The gateway routes by prefix, without route templates: its spans are named
     // by their method.
-    let at_gateway = the_span(&spans, "stack-gateway", "POST", CLIENT_SPAN);
+    let at_gateway = the_span(&spans, "gateway", "POST", CLIENT_SPAN);
     assert_eq!(
         at_gateway.attributes.get("path"),
         Some(&json!({"stringValue": "/orders/"})),
         "{at_gateway:?}"
     );
-    let at_orders = the_span(&spans, "stack-orders", "POST /orders/", &at_gateway.id);
+    let at_orders = the_span(&spans, "orders", "POST /orders/", &at_gateway.id);
     the_span(
         &spans,
-        "stack-items",
+        "items",
         "PUT /internal/reservations/{reservation_id}",
         &at_orders.id,
     );
-    let confirm = the_span(&spans, "orders-worker", "job orders.confirm", &at_orders.id);
+    let confirm = the_span(&spans, "worker", "job orders.confirm", &at_orders.id);
 
     // Kinds and attributes a trace viewer shows (OTLP: 2 = server, 5 = consumer).
     assert_eq!(at_orders.kind, json!(2), "{at_orders:?}");
@@ -218,12 +218,12 @@ async fn an_order_is_one_trace_from_the_gateway_through_amqp_to_the_worker() {
     // in ours, and the gateway's is the root of its trace.
     let login = spans
         .iter()
-        .find(|s| s.service == "stack-users" && s.name == "POST /token")
+        .find(|s| s.service == "users" && s.name == "POST /token")
         .unwrap_or_else(|| panic!("no login span among:\n{}", describe(&spans)));
     assert_ne!(login.trace, TRACE_ID);
     let login_at_gateway = spans.iter().find(|s| s.id == login.parent);
     assert!(
-        login_at_gateway.is_some_and(|s| s.parent.is_empty() && s.service == "stack-gateway"),
+        login_at_gateway.is_some_and(|s| s.parent.is_empty() && s.service == "gateway"),
         "{login:?} continues the gateway's root span:\n{}",
         describe(&spans)
     );

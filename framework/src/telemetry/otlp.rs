@@ -75,8 +75,11 @@ impl OtlpExport {
 
     /// The export the environment asks for, if any (see the table above).
     pub fn from_env() -> Option<Self> {
-        let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
-        if !set("OTEL_EXPORTER_OTLP_ENDPOINT") && !set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+        let set =
+            |value: Result<String, std::env::VarError>| value.is_ok_and(|v| !v.trim().is_empty());
+        if !set(std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT"))
+            && !set(std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+        {
             return None;
         }
         let protocol = match std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL").as_deref() {
