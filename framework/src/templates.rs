@@ -6,15 +6,13 @@
 //! `Jinja2Templates`), loaded from a directory or added from strings, and
 //! auto-escaped when their name ends in `.html`, `.htm` or `.xml`.
 
-use std::collections::BTreeMap;
-
 use actix_web::{HttpRequest, HttpResponse, Responder, body::BoxBody, http::StatusCode};
 use apistos::{
-    ApiComponent, ApistosSchema, OpenApiVersion, VersionSpecificSchema,
-    paths::{MediaType, Response, Responses},
-    reference_or::ReferenceOr,
+    ApiComponent, ApistosSchema, OpenApiVersion, paths::Responses, reference_or::ReferenceOr,
 };
 use serde_json::json;
+
+use crate::openapi::schema::{inline, ok_response};
 
 /// An HTML page: `200 text/html; charset=utf-8` (FastAPI's `HTMLResponse`).
 ///
@@ -81,27 +79,9 @@ impl ApiComponent for Html {
         _content_type: Option<String>,
         description: Option<String>,
     ) -> Option<Responses> {
-        let schema =
-            ApistosSchema::new(json!({"type": "string"}).try_into().unwrap_or_default(), v);
-        let schema = match v {
-            OpenApiVersion::OAS3_1 => VersionSpecificSchema::OAS3_1(schema),
-            _ => VersionSpecificSchema::OAS3_0(ReferenceOr::Object(schema)),
-        };
-        let response = Response {
-            description: description.unwrap_or_else(|| "An HTML page.".to_owned()),
-            content: BTreeMap::from([(
-                "text/html".to_owned(),
-                MediaType {
-                    schema: Some(schema),
-                    ..Default::default()
-                },
-            )]),
-            ..Default::default()
-        };
-        Some(Responses {
-            responses: BTreeMap::from([("200".to_owned(), ReferenceOr::Object(response))]),
-            ..Default::default()
-        })
+        let description = description.unwrap_or_else(|| "An HTML page.".to_owned());
+        let schema = inline(v, json!({"type": "string"}));
+        Some(ok_response(v, "text/html", schema, description))
     }
 }
 

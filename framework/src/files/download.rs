@@ -14,13 +14,16 @@ use actix_web::{
     web,
 };
 use apistos::{
-    ApiComponent, ApistosSchema, OpenApiVersion, VersionSpecificSchema,
-    paths::{MediaType, Response, Responses},
+    ApiComponent, ApistosSchema, OpenApiVersion,
+    paths::{Response, Responses},
     reference_or::ReferenceOr,
 };
 use serde_json::json;
 
-use crate::HttpError;
+use crate::{
+    HttpError,
+    openapi::schema::{inline, media_content},
+};
 
 /// A file sent from disk (FastAPI's `FileResponse`).
 ///
@@ -192,20 +195,7 @@ impl ApiComponent for FileResponse {
         crate::di::declare_statuses(&[404, 416]);
         let media = content_type.unwrap_or_else(|| "application/octet-stream".to_owned());
         let binary = json!({"type": "string", "format": "binary"});
-        let content = |v| {
-            let schema = ApistosSchema::new(binary.clone().try_into().unwrap_or_default(), v);
-            let schema = match v {
-                OpenApiVersion::OAS3_1 => VersionSpecificSchema::OAS3_1(schema),
-                _ => VersionSpecificSchema::OAS3_0(ReferenceOr::Object(schema)),
-            };
-            BTreeMap::from([(
-                media.clone(),
-                MediaType {
-                    schema: Some(schema),
-                    ..Default::default()
-                },
-            )])
-        };
+        let content = |v| media_content(v, &media, inline(v, binary.clone()));
         let response = |description: String, content| {
             ReferenceOr::Object(Response {
                 description,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use apistos::{
     ApistosSchema, OpenApiVersion, VersionSpecificSchema,
-    paths::{MediaType, Response},
+    paths::{MediaType, Response, Responses},
     reference_or::ReferenceOr,
 };
 use schemars::JsonSchema;
@@ -85,12 +85,50 @@ pub fn json_response<T: JsonSchema>(description: &str, v: OpenApiVersion) -> Res
     let schema = ApistosSchema::new(schemars::json_schema!({ "$ref": reference }), v);
     Response {
         description: description.to_owned(),
-        content: BTreeMap::from([(
-            "application/json".to_owned(),
-            MediaType {
-                schema: Some(VersionSpecificSchema::OAS3_1(schema)),
+        content: media_content(v, "application/json", ReferenceOr::Object(schema)),
+        ..Default::default()
+    }
+}
+
+/// A response body of `media` type with `schema`, in the form `v` wants.
+pub(crate) fn media_content(
+    v: OpenApiVersion,
+    media: &str,
+    schema: ReferenceOr<ApistosSchema>,
+) -> BTreeMap<String, MediaType> {
+    let schema = match (v, schema) {
+        (OpenApiVersion::OAS3_1, ReferenceOr::Object(obj)) => VersionSpecificSchema::OAS3_1(obj),
+        (_, schema) => VersionSpecificSchema::OAS3_0(schema),
+    };
+    BTreeMap::from([(
+        media.to_owned(),
+        MediaType {
+            schema: Some(schema),
+            ..Default::default()
+        },
+    )])
+}
+
+/// An inline schema from its JSON (a `{"type": "string"}`).
+pub(crate) fn inline(v: OpenApiVersion, schema: serde_json::Value) -> ReferenceOr<ApistosSchema> {
+    ReferenceOr::Object(ApistosSchema::new(schema.try_into().unwrap_or_default(), v))
+}
+
+/// The documented responses of a route answering `200` with a `media` body.
+pub(crate) fn ok_response(
+    v: OpenApiVersion,
+    media: &str,
+    schema: ReferenceOr<ApistosSchema>,
+    description: String,
+) -> Responses {
+    Responses {
+        responses: BTreeMap::from([(
+            "200".to_owned(),
+            ReferenceOr::Object(Response {
+                description,
+                content: media_content(v, media, schema),
                 ..Default::default()
-            },
+            }),
         )]),
         ..Default::default()
     }

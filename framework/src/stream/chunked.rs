@@ -1,19 +1,17 @@
 //! Chunked responses: [`StreamingResponse`] (bytes) and [`JsonLines`] (typed).
 
-use std::{collections::BTreeMap, future::ready, pin::Pin};
+use std::{future::ready, pin::Pin};
 
 use actix_web::{HttpRequest, HttpResponse, Responder, body::BoxBody, web::Bytes};
 use apistos::{
-    ApiComponent, ApistosSchema, OpenApiVersion, VersionSpecificSchema,
-    paths::{MediaType, Response, Responses},
-    reference_or::ReferenceOr,
+    ApiComponent, ApistosSchema, OpenApiVersion, paths::Responses, reference_or::ReferenceOr,
 };
 use futures_util::{Stream, StreamExt};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::openapi::schema::{children_of, schema_of};
+use crate::openapi::schema::{children_of, inline, ok_response, schema_of};
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -101,14 +99,8 @@ impl ApiComponent for StreamingResponse {
         } else {
             json!({"type": "string", "format": "binary"})
         };
-        let schema = ApistosSchema::new(schema.try_into().unwrap_or_default(), v);
         let description = description.unwrap_or_else(|| "Streamed content.".to_owned());
-        Some(media_response(
-            v,
-            &media,
-            ReferenceOr::Object(schema),
-            description,
-        ))
+        Some(ok_response(v, &media, inline(v, schema), description))
     }
 }
 
@@ -202,35 +194,5 @@ pub(super) fn documented_stream<T: JsonSchema>(
     media: &str,
     description: String,
 ) -> Responses {
-    media_response(v, media, schema_of::<T>(v).1, description)
-}
-
-fn media_response(
-    v: OpenApiVersion,
-    media: &str,
-    schema: ReferenceOr<ApistosSchema>,
-    description: String,
-) -> Responses {
-    let schema = match (v, schema) {
-        (OpenApiVersion::OAS3_1, ReferenceOr::Object(obj)) => VersionSpecificSchema::OAS3_1(obj),
-        (_, schema) => VersionSpecificSchema::OAS3_0(schema),
-    };
-    let content = BTreeMap::from([(
-        media.to_owned(),
-        MediaType {
-            schema: Some(schema),
-            ..Default::default()
-        },
-    )]);
-    Responses {
-        responses: BTreeMap::from([(
-            "200".to_owned(),
-            ReferenceOr::Object(Response {
-                description,
-                content,
-                ..Default::default()
-            }),
-        )]),
-        ..Default::default()
-    }
+    ok_response(v, media, schema_of::<T>(v).1, description)
 }
