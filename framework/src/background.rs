@@ -2,7 +2,6 @@
 
 use std::{fmt::Display, future::Future, panic::AssertUnwindSafe};
 
-use actix_web::{HttpMessage, HttpRequest};
 use futures_util::FutureExt;
 use tracing::Instrument;
 
@@ -32,7 +31,7 @@ use crate::{Provide, RequestId, RequestScope};
 #[derive(Debug, Clone)]
 pub struct BackgroundTasks {
     scope: RequestScope,
-    request_id: Option<String>,
+    request_id: RequestId,
 }
 
 /// What a background task may return: `()`, or a `Result` whose error is logged.
@@ -60,8 +59,7 @@ impl BackgroundTasks {
         F: Future + 'static,
         F::Output: TaskOutcome,
     {
-        let request_id = self.request_id.clone().unwrap_or_default();
-        let span = tracing::info_span!("background_task", request_id = %request_id);
+        let span = tracing::info_span!("background_task", request_id = %self.request_id);
         self.scope.defer(
             async move {
                 match AssertUnwindSafe(task).catch_unwind().await {
@@ -80,13 +78,9 @@ impl BackgroundTasks {
 }
 
 impl Provide for BackgroundTasks {
-    type Needs = (RequestScope, HttpRequest);
+    type Needs = (RequestScope, RequestId);
 
-    async fn provide((scope, req): Self::Needs) -> Result<Self, actix_web::Error> {
-        let request_id = req
-            .extensions()
-            .get::<RequestId>()
-            .map(|id| id.as_str().to_owned());
+    async fn provide((scope, request_id): Self::Needs) -> Result<Self, actix_web::Error> {
         Ok(Self { scope, request_id })
     }
 }

@@ -65,6 +65,25 @@ impl Guard {
     }
 }
 
+/// An actix-web route answering `method` only.
+///
+/// actix-web's own method guard (`web::get()`, `web::method`) also records every
+/// method it was asked about in the request's extensions, for actix-web's default
+/// 405 page: allocations on every request. The framework answers 405 itself, from
+/// the routes it registered, so its routes check the method and nothing else.
+pub(crate) fn method_route(method: Method) -> actix_web::Route {
+    actix_web::web::route().guard(MethodIs(method))
+}
+
+/// The guard of [`method_route`].
+struct MethodIs(Method);
+
+impl actix_web::guard::Guard for MethodIs {
+    fn check(&self, ctx: &actix_web::guard::GuardContext<'_>) -> bool {
+        ctx.head().method == self.0
+    }
+}
+
 /// One declared route: method, path, handler factory and its documentation.
 #[derive(Clone)]
 pub(crate) struct RouteDef {
@@ -318,9 +337,7 @@ impl Router {
         self.routes.push(RouteDef {
             method,
             path: join_path(&self.prefix, path),
-            factory: Arc::new(move || {
-                actix_web::web::method(route_method.clone()).to(handler.clone())
-            }),
+            factory: Arc::new(move || method_route(route_method.clone()).to(handler.clone())),
             operation,
             components,
             handler_name: short_type_name::<F>(),

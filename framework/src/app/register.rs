@@ -77,7 +77,7 @@ pub(super) fn register_routes(
             .find_map(|r| Some(&r.layers[r.layers.iter().position(|l| l.preflight)?..]))
             .filter(|_| !allowed.contains(&Method::OPTIONS));
         if let Some(layers) = preflight {
-            let options = web::method(Method::OPTIONS).to(not_allowed.clone());
+            let options = crate::routing::method_route(Method::OPTIONS).to(not_allowed.clone());
             resource = resource.route(with_layers(options, layers));
         }
         resource = resource.default_service(web::to(not_allowed));

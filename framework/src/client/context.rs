@@ -1,7 +1,7 @@
 //! [`CallContext`]: what a call to another service carries over from the request
 //! that caused it.
 
-use actix_web::{HttpMessage, HttpRequest};
+use actix_web::HttpRequest;
 
 use crate::{Provide, REQUEST_ID_HEADER, RequestId, telemetry::TraceParent};
 
@@ -54,10 +54,7 @@ impl CallContext {
     /// The context of `req`: the id the framework's middleware gave it, else the
     /// `X-Request-Id` header it came with, else none.
     pub fn from_request(req: &HttpRequest) -> Self {
-        let assigned = req
-            .extensions()
-            .get::<RequestId>()
-            .map(|id| id.as_str().to_owned());
+        let assigned = RequestId::current().map(|id| id.as_str().to_owned());
         let request_id = assigned.or_else(|| {
             req.headers()
                 .get(REQUEST_ID_HEADER)

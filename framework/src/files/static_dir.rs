@@ -49,10 +49,12 @@ impl Router {
                     "static_files",
                     Arc::new(move || {
                         let dir = dir.clone();
-                        web::method(route_method.clone()).to(move |req: HttpRequest| {
-                            let dir = dir.clone();
-                            async move { dir.serve(&req).await }
-                        })
+                        crate::routing::method_route(route_method.clone()).to(
+                            move |req: HttpRequest| {
+                                let dir = dir.clone();
+                                async move { dir.serve(&req).await }
+                            },
+                        )
                     }),
                 )
             })

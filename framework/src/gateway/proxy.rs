@@ -31,7 +31,7 @@
 use std::{io, time::Duration};
 
 use actix_web::{
-    HttpMessage, HttpRequest, HttpResponse,
+    HttpRequest, HttpResponse,
     body::{BodyStream, SizedStream},
     http::{
         Method, StatusCode,
@@ -157,7 +157,7 @@ pub(super) fn forwarded_headers(req: &HttpRequest, out: &mut HeaderMap) {
             out.append(name.clone(), value.clone());
         }
     }
-    let request_id = req.extensions().get::<RequestId>().cloned();
+    let request_id = RequestId::current();
     let mut set = |name: &'static str, value: Option<String>| {
         if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
             out.insert(HeaderName::from_static(name), value);

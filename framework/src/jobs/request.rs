@@ -1,6 +1,6 @@
 //! [`Jobs`]: enqueueing from a request, transactionally when the request has a `Tx`.
 
-use actix_web::{HttpMessage, HttpRequest};
+use actix_web::HttpRequest;
 
 use super::{EnqueueOptions, Envelope, Job, JobError, JobQueue, TraceContext};
 use crate::{Provide, RequestId, State, db::Tx, di, telemetry::TraceParent};
@@ -92,10 +92,7 @@ crate::injectable!(Jobs);
 /// The request's trace context: its id and the `traceparent` the job continues
 /// (see [`TraceParent::onward`]).
 fn trace_context(req: &HttpRequest) -> TraceContext {
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.as_str().to_owned());
+    let request_id = RequestId::current().map(|id| id.as_str().to_owned());
     TraceContext {
         traceparent: Some(TraceParent::onward(req.headers()).to_string()),
         request_id,

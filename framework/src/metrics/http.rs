@@ -29,7 +29,7 @@ use super::registry::{Family, Histogram, REQUEST_BUCKETS, Sharded, header, label
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
-    method: &'static str,
+    method: MethodLabel,
     route: Arc<str>,
     status: u16,
 }
@@ -52,19 +52,13 @@ impl InFlightCounter {
         Self(counter)
     }
 
-    /// Counts a request in flight for as long as the guard lives.
-    pub(crate) fn enter(&self) -> InFlight {
+    /// Counts a request in flight, until [`leave`](Self::leave).
+    pub(crate) fn enter(&self) {
         self.0.fetch_add(1, Relaxed);
-        InFlight(self.0.clone())
     }
-}
 
-/// A request in flight.
-#[derive(Debug)]
-pub(crate) struct InFlight(Arc<AtomicI64>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
+    /// Counts a request in flight no more.
+    pub(crate) fn leave(&self) {
         self.0.fetch_sub(1, Relaxed);
     }
 }
@@ -75,19 +69,33 @@ fn in_flight() -> i64 {
 }
 
 /// The method as a label: the standard ones by name, anything else `OTHER` (so a
-/// client inventing methods cannot create series).
-pub(crate) fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::TRACE => "TRACE",
-        Method::CONNECT => "CONNECT",
-        _ => "OTHER",
+/// client inventing methods cannot create series). One byte, compared as one: the
+/// core layer keeps it for every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct MethodLabel(u8);
+
+impl MethodLabel {
+    const NAMES: [&'static str; 10] = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT", "OTHER",
+    ];
+
+    pub(crate) fn of(method: &Method) -> Self {
+        Self(match *method {
+            Method::GET => 0,
+            Method::POST => 1,
+            Method::PUT => 2,
+            Method::PATCH => 3,
+            Method::DELETE => 4,
+            Method::HEAD => 5,
+            Method::OPTIONS => 6,
+            Method::TRACE => 7,
+            Method::CONNECT => 8,
+            _ => 9,
+        })
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        Self::NAMES[usize::from(self.0)]
     }
 }
 
@@ -95,7 +103,7 @@ pub(crate) fn method_label(method: &Method) -> &'static str {
 #[derive(Debug)]
 pub(crate) struct RouteMetrics {
     route: Arc<str>,
-    seen: RefCell<Vec<(&'static str, u16, Arc<Histogram>)>>,
+    seen: RefCell<Vec<(MethodLabel, u16, Arc<Histogram>)>>,
 }
 
 impl RouteMetrics {
@@ -106,7 +114,7 @@ impl RouteMetrics {
         }
     }
 
-    fn observe(&self, method: &'static str, status: u16, elapsed: Duration) {
+    fn observe(&self, method: MethodLabel, status: u16, elapsed: Duration) {
         let seen = self.seen.borrow();
         if let Some((.., histogram)) = seen.iter().find(|(m, s, _)| *s == status && *m == method) {
             histogram.observe(elapsed);
@@ -119,7 +127,7 @@ impl RouteMetrics {
     }
 }
 
-fn series(method: &'static str, route: Arc<str>, status: u16) -> Arc<Sharded> {
+fn series(method: MethodLabel, route: Arc<str>, status: u16) -> Arc<Sharded> {
     let key = Key {
         method,
         route,
@@ -132,7 +140,7 @@ fn series(method: &'static str, route: Arc<str>, status: u16) -> Arc<Sharded> {
 /// its handling (a panic).
 pub(crate) fn observe(
     req: Option<&HttpRequest>,
-    method: &'static str,
+    method: MethodLabel,
     status: StatusCode,
     elapsed: Duration,
 ) {
@@ -153,13 +161,13 @@ pub(crate) fn observe(
 pub(crate) fn render(out: &mut String) {
     let mut series = REQUESTS.snapshot();
     series.sort_by(|(a, _), (b, _)| {
-        (&a.route, a.method, a.status).cmp(&(&b.route, b.method, b.status))
+        (&a.route, a.method.as_str(), a.status).cmp(&(&b.route, b.method.as_str(), b.status))
     });
     let labelled: Vec<(String, Arc<Sharded>)> = series
         .into_iter()
         .map(|(key, histogram)| {
             let mut labels = String::new();
-            label(&mut labels, "method", key.method);
+            label(&mut labels, "method", key.method.as_str());
             label(&mut labels, "route", &key.route);
             label(&mut labels, "status", &key.status.to_string());
             (labels, histogram)

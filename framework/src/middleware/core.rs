@@ -22,12 +22,12 @@
 use std::{
     backtrace::Backtrace,
     future::{Future, Ready, ready},
-    panic::AssertUnwindSafe,
+    panic::{AssertUnwindSafe, catch_unwind},
     pin::Pin,
     rc::Rc,
     sync::{Arc, Once},
     task::{Context, Poll},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use actix_web::{
@@ -36,9 +36,8 @@ use actix_web::{
     dev::{Service, ServiceRequest, ServiceResponse, Transform},
     http::StatusCode,
 };
-use futures_util::FutureExt;
+use pin_project_lite::pin_project;
 use serde_json::json;
-use tracing::Instrument;
 
 use super::render::{finish, keep_cors_headers, render_error};
 use crate::{
@@ -108,15 +107,13 @@ struct Inner<S> {
     in_flight: Option<metrics::InFlightCounter>,
 }
 
-type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
-
 impl<S> Service<ServiceRequest> for CoreService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse, Error = Error> + 'static,
 {
     type Response = ServiceResponse;
     type Error = Error;
-    type Future = LocalBoxFuture<Result<Self::Response, Error>>;
+    type Future = Handling<S>;
 
     fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.0.service.poll_ready(cx)
@@ -124,7 +121,6 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let request_id = RequestId::from_header(req.headers().get(REQUEST_ID));
-        req.extensions_mut().insert(request_id.clone());
         let span = tracing::info_span!(
             "request",
             method = %req.method(),
@@ -138,27 +134,143 @@ where
         );
         telemetry::continue_trace(&span, "server", || TraceParent::from_headers(req.headers()));
         // With the request level filtered out (RUST_LOG=warn) the span is disabled:
-        // skip entering it on every poll and computing what would be recorded on it.
-        let enabled = !span.is_disabled();
-        let measured = self
-            .0
-            .in_flight
-            .as_ref()
-            .map(|counter| (metrics::method_label(req.method()), counter.enter()));
+        // it is not kept, entered on every poll, nor recorded on.
+        let span = (!span.is_disabled()).then(|| Box::new(span));
+        let method = self.0.in_flight.as_ref().map(|counter| {
+            counter.enter();
+            metrics::MethodLabel::of(req.method())
+        });
         // The clock is read only when a span or the metrics will use it.
-        let started = (enabled || measured.is_some()).then(Instant::now);
-        let tracked = Tracked {
-            request_id,
-            span,
-            enabled,
-            started,
-            measured,
+        let started = (span.is_some() || method.is_some()).then(Instant::now);
+        // Calling the service routes the request; the app's code (extractors,
+        // handlers, middleware) runs when its future is polled, in the request's
+        // scope. Routing runs in its span all the same, and may panic too.
+        let called = {
+            let _entered = span.as_deref().map(tracing::Span::enter);
+            catch_unwind(AssertUnwindSafe(|| self.0.service.call(req)))
         };
-        if enabled {
-            let span = tracked.span.clone();
-            Box::pin(handle(self.0.clone(), req, tracked).instrument(span))
-        } else {
-            Box::pin(handle(self.0.clone(), req, tracked))
+        Handling {
+            stage: called.map_or(Stage::Panicked, |fut| Stage::Inner { fut }),
+            inner: self.0.clone(),
+            span,
+            tracked: Tracked {
+                request_id: Some(request_id),
+                started,
+                method,
+            },
+        }
+    }
+}
+
+pin_project! {
+    /// The future of one request: the inner service's, then (when dependencies
+    /// registered any) their cleanup. Written by hand rather than as an `async fn`
+    /// because it runs for every request: it needs no box of its own, and each poll
+    /// enters the span and makes the request id current without a wrapper future.
+    /// It is kept small (under 128 bytes): the server moves it a few times, and
+    /// larger values are moved by a call to `memcpy`.
+    pub(crate) struct Handling<S>
+    where
+        S: Service<ServiceRequest>,
+    {
+        #[pin]
+        stage: Stage<S::Future>,
+        inner: Rc<Inner<S>>,
+        // The request's span, unless it is disabled.
+        span: Option<Box<tracing::Span>>,
+        tracked: Tracked,
+    }
+
+    impl<S> PinnedDrop for Handling<S>
+    where
+        S: Service<ServiceRequest>,
+    {
+        /// Answered or abandoned (the client went away), the request is in flight
+        /// no more.
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(counter) = &this.inner.in_flight {
+                counter.leave();
+            }
+        }
+    }
+}
+
+pin_project! {
+    #[project = StageProj]
+    enum Stage<F> {
+        /// The inner service is handling the request.
+        Inner { #[pin] fut: F },
+        /// Calling the inner service panicked.
+        Panicked,
+        /// The dependencies' cleanup runs.
+        Cleanup { fut: Pin<Box<dyn Future<Output = ServiceResponse>>> },
+        /// The response has been returned.
+        Done,
+    }
+}
+
+impl<S> Future for Handling<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse, Error = Error>,
+{
+    type Output = Result<ServiceResponse, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let tracked: &mut Tracked = this.tracked;
+        let span = this.span.as_deref();
+        let _entered = span.map(tracing::Span::enter);
+        let config = &this.inner.config;
+        loop {
+            // `Err` is a panic, already logged by the panic hook.
+            let polled = match this.stage.as_mut().project() {
+                StageProj::Inner { fut } => RequestId::scope(&mut tracked.request_id, || {
+                    catch_unwind(AssertUnwindSafe(|| fut.poll(cx))).map_err(drop)
+                }),
+                StageProj::Panicked => Err(()),
+                StageProj::Cleanup { fut } => {
+                    let polled = RequestId::scope(&mut tracked.request_id, || {
+                        catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx)))
+                    });
+                    let answer = match polled {
+                        Ok(Poll::Pending) => return Poll::Pending,
+                        Ok(Poll::Ready(mut res)) => {
+                            tracked.answered(span, &mut res);
+                            Ok(res)
+                        }
+                        Err(_) => Err(tracked.panicked(span)),
+                    };
+                    this.stage.set(Stage::Done);
+                    return Poll::Ready(answer);
+                }
+                StageProj::Done => panic!("a request's future was polled after it completed"),
+            };
+            let answer = match polled {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(Ok(mut res))) => {
+                    if res.response().error().is_some() {
+                        res = finish(res, config);
+                    }
+                    // Most requests registered no cleanup: no future for them.
+                    if has_scope(&res) {
+                        let fut = Box::pin(finish_request(res, config.clone()));
+                        this.stage.set(Stage::Cleanup { fut });
+                        continue;
+                    }
+                    tracked.answered(span, &mut res);
+                    Ok(res)
+                }
+                // No request is left to answer with (it was moved into the failed service).
+                Ok(Poll::Ready(Err(err))) => {
+                    let mut response = render_error(&err, config);
+                    // Layers inside (CORS) left their headers as response mappers.
+                    keep_cors_headers(&err.error_response(), &mut response);
+                    Err(tracked.lost(span, response))
+                }
+                Err(()) => Err(tracked.panicked(span)),
+            };
+            this.stage.set(Stage::Done);
+            return Poll::Ready(answer);
         }
     }
 }
@@ -166,87 +278,53 @@ where
 /// What the middleware keeps of a request while its handler runs, to finish the
 /// response with.
 struct Tracked {
-    request_id: RequestId,
-    span: tracing::Span,
-    /// Whether the span records anything (the request level is on).
-    enabled: bool,
+    /// `None` only while it is current (see [`RequestId::scope`]), or once echoed.
+    request_id: Option<RequestId>,
     started: Option<Instant>,
-    /// The method label and the in-flight guard, when metrics are on.
-    measured: Option<(&'static str, metrics::InFlight)>,
+    /// The method's label, when metrics are on.
+    method: Option<metrics::MethodLabel>,
 }
 
 impl Tracked {
-    /// Echoes the id, records the route, metrics and outcome of an answered request.
-    fn answered(self, mut res: ServiceResponse) -> ServiceResponse {
-        res.headers_mut()
-            .insert(REQUEST_ID, self.request_id.header_value());
-        if self.enabled {
+    /// Records the route, metrics and outcome of an answered request, and echoes
+    /// its id.
+    fn answered(&mut self, span: Option<&tracing::Span>, res: &mut ServiceResponse) {
+        if let Some(span) = span {
             let route = res.request().match_pattern();
-            self.span
-                .record("route", route.as_deref().unwrap_or("<unmatched>"));
+            span.record("route", route.as_deref().unwrap_or("<unmatched>"));
             // OpenTelemetry's convention: `{method} {route}`, or the method alone
             // for a path no route matched (a proxied one, a 404).
-            telemetry::name_span(&self.span, || match &route {
+            telemetry::name_span(span, || match &route {
                 Some(route) => format!("{} {route}", res.request().method()),
                 None => res.request().method().to_string(),
             });
         }
-        if let (Some((method, _)), Some(started)) = (&self.measured, self.started) {
-            metrics::observe(Some(res.request()), method, res.status(), started.elapsed());
+        let elapsed = self.started.map(|started| started.elapsed());
+        if let (Some(method), Some(elapsed)) = (self.method, elapsed) {
+            metrics::observe(Some(res.request()), method, res.status(), elapsed);
         }
-        record_outcome(&self.span, res.status(), self.started, &self.request_id);
-        res
+        record_outcome(span, res.status(), elapsed, self.request_id.as_ref());
+        if let Some(id) = self.request_id.take() {
+            res.headers_mut().insert(REQUEST_ID, id.into_header_value());
+        }
+    }
+
+    /// A 500 for a request whose handling panicked.
+    fn panicked(&mut self, span: Option<&tracing::Span>) -> Error {
+        let response =
+            HttpResponse::InternalServerError().json(json!({"detail": "Internal Server Error"}));
+        self.lost(span, response)
     }
 
     /// The same for a request that is gone (it panicked, or the service failed):
     /// its response travels as an error that renders itself.
-    fn lost(self, response: HttpResponse) -> Error {
-        if let (Some((method, _)), Some(started)) = (&self.measured, self.started) {
-            metrics::observe(None, method, response.status(), started.elapsed());
+    fn lost(&mut self, span: Option<&tracing::Span>, response: HttpResponse) -> Error {
+        let elapsed = self.started.map(|started| started.elapsed());
+        if let (Some(method), Some(elapsed)) = (self.method, elapsed) {
+            metrics::observe(None, method, response.status(), elapsed);
         }
-        PreparedResponse::new(response, &self.request_id, &self.span, self.started).into()
-    }
-}
-
-/// Runs the inner service for one request, answering panics and errors.
-async fn handle<S>(
-    inner: Rc<Inner<S>>,
-    req: ServiceRequest,
-    tracked: Tracked,
-) -> Result<ServiceResponse, Error>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse, Error = Error>,
-{
-    let called = std::panic::catch_unwind(AssertUnwindSafe(|| inner.service.call(req)));
-    let outcome = match called {
-        Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
-        Err(panic) => Err(panic),
-    };
-    let config = &inner.config;
-    match outcome {
-        Ok(Ok(res)) => {
-            let res = finish(res, config);
-            // Most requests registered no cleanup: skip the scope's future for them.
-            let res = if has_scope(&res) {
-                finish_request(res, config).await
-            } else {
-                res
-            };
-            Ok(tracked.answered(res))
-        }
-        // No request is left to answer with (it was moved into the failed service).
-        Ok(Err(err)) => {
-            let mut response = render_error(&err, config);
-            // Layers inside (CORS) left their headers as response mappers.
-            keep_cors_headers(&err.error_response(), &mut response);
-            Err(tracked.lost(response))
-        }
-        Err(_) => {
-            // The panic hook has already logged message, location and backtrace.
-            let response = HttpResponse::InternalServerError()
-                .json(json!({"detail": "Internal Server Error"}));
-            Err(tracked.lost(response))
-        }
+        record_outcome(span, response.status(), elapsed, self.request_id.as_ref());
+        PreparedResponse::new(response, self.request_id.take()).into()
     }
 }
 
@@ -256,7 +334,7 @@ fn has_scope(res: &ServiceResponse) -> bool {
 
 /// Runs the cleanup that dependencies registered (committing or rolling back), and
 /// attaches what must wait until the response is sent to its body.
-async fn finish_request(mut res: ServiceResponse, config: &CoreConfig) -> ServiceResponse {
+async fn finish_request(mut res: ServiceResponse, config: Rc<CoreConfig>) -> ServiceResponse {
     let outcome = if res.status().as_u16() < 400 {
         Outcome::Success
     } else {
@@ -265,7 +343,7 @@ async fn finish_request(mut res: ServiceResponse, config: &CoreConfig) -> Servic
     let (finished, deferred) = finish_scope(res.request(), outcome).await;
     if let Err(err) = finished {
         let req = res.request().clone();
-        let mut response = render_error(&err, config);
+        let mut response = render_error(&err, &config);
         keep_cors_headers(res.response(), &mut response);
         res = ServiceResponse::new(req, response);
     }
@@ -276,22 +354,24 @@ async fn finish_request(mut res: ServiceResponse, config: &CoreConfig) -> Servic
 }
 
 fn record_outcome(
-    span: &tracing::Span,
+    span: Option<&tracing::Span>,
     status: StatusCode,
-    started: Option<Instant>,
-    request_id: &RequestId,
+    elapsed: Option<Duration>,
+    request_id: Option<&RequestId>,
 ) {
-    if !span.is_disabled() {
+    if let Some(span) = span {
         span.record("status", status.as_u16());
-        if let Some(started) = started {
-            span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
+        if let Some(elapsed) = elapsed {
+            span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
         }
     }
     if status.is_server_error() {
-        telemetry::mark_failed(span);
+        if let Some(span) = span {
+            telemetry::mark_failed(span);
+        }
         // The id is repeated here: with the request level filtered out, the span that
         // would carry it is disabled, and this line must still be traceable.
-        let request_id = request_id.as_str();
+        let request_id = request_id.map_or("", RequestId::as_str);
         tracing::error!(request_id, status = status.as_u16(), "request failed");
     } else {
         tracing::info!("request finished");
@@ -308,17 +388,13 @@ struct PreparedResponse {
 }
 
 impl PreparedResponse {
-    fn new(
-        response: HttpResponse,
-        request_id: &RequestId,
-        span: &tracing::Span,
-        started: Option<Instant>,
-    ) -> Self {
+    fn new(response: HttpResponse, request_id: Option<RequestId>) -> Self {
         let status = response.status();
         let mut headers = response.headers().clone();
-        headers.insert(REQUEST_ID, request_id.header_value());
+        if let Some(id) = request_id {
+            headers.insert(REQUEST_ID, id.into_header_value());
+        }
         let body = response.into_body().try_into_bytes().unwrap_or_default();
-        record_outcome(span, status, started, request_id);
         Self {
             status,
             headers,

@@ -1,15 +1,28 @@
 //! [`RequestId`]: the id every request carries, cheap to make on the hot path.
 //!
-//! An id is either the client's (a sane `X-Request-Id`) or a fresh one: 32 hex
-//! digits, a random per-thread prefix followed by a per-thread counter, so ids are
-//! unique across threads and processes without a random draw or an allocation per
-//! request. A fresh id lives inline (no heap); a client's shares the bytes of the
-//! header it came in (no copy). Either way it is small, since every request makes
-//! one, clones it into its extensions and echoes it.
+//! An id is either the client's (a sane `X-Request-Id`) or a fresh one: 16 hex
+//! digits. Each thread counts up from a random start, so ids are unique across
+//! threads and processes (in practice: two of 2^64 starting points would have to
+//! fall within the requests served between them) without a random draw per
+//! request.
+//!
+//! Either way the id is held as the header value it is echoed with: a client's
+//! shares the bytes of the header it came in, and a fresh one is made into one
+//! once. Cloning an id copies no text.
+//!
+//! Handlers get the id as a parameter (see [`RequestId`]). The core layer does not
+//! store it in the request's extensions, whose first entry costs a map allocation
+//! per request: it makes the id *current* while it polls the request's future
+//! ([`RequestId::scope`]), which is where extractors and handlers run.
 
 use std::{cell::Cell, fmt};
 
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{
+    HttpRequest,
+    http::header::{HeaderName, HeaderValue},
+};
+
+use crate::Provide;
 
 /// The request id header, read and echoed.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -20,82 +33,125 @@ pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEA
 /// Longest client-sent id that is kept; a longer one is replaced by a fresh id.
 const MAX_LEN: usize = 128;
 
-/// The id of the current request, available to handlers as an extension.
+/// The id of the current request: the client's `X-Request-Id` when it sent a sane
+/// one, else one the framework made. It is echoed in the response, recorded on the
+/// request's log span, sent on by [`ServiceClient`](crate::client::ServiceClient)
+/// calls and carried by the jobs the request enqueues.
+///
+/// A handler takes it as a parameter (it is a dependency: nothing is documented);
+/// code called from a handler can ask for [`RequestId::current`].
 ///
 /// ```
-/// use actix_web::{HttpMessage, HttpRequest};
-/// use apiarist::RequestId;
+/// use apiarist::{RequestId, prelude::*};
 ///
-/// fn id_of(req: &HttpRequest) -> Option<String> {
-///     req.extensions().get::<RequestId>().map(|id| id.as_str().to_owned())
+/// #[derive(Debug, Serialize, Deserialize, JsonSchema, ApiComponent)]
+/// struct Receipt { request_id: String }
+///
+/// /// Say which request this was.
+/// #[api_operation(summary = "Receipt")]
+/// async fn receipt(id: RequestId) -> Json<Receipt> {
+///     Json(Receipt { request_id: id.as_str().to_owned() })
 /// }
-/// # let _ = id_of;
+/// # let _ = Router::new().get("/receipt", receipt);
 /// ```
 #[derive(Clone)]
-pub struct RequestId(Repr);
+pub struct RequestId(HeaderValue);
 
-#[derive(Clone)]
-enum Repr {
-    /// Made here: 32 hex digits.
-    Fresh([u8; 32]),
-    /// The client's, checked by `sane` (so ASCII).
-    Client(HeaderValue),
+thread_local! {
+    /// The id of the request whose future this thread is polling, if any.
+    static CURRENT: Cell<Option<RequestId>> = const { Cell::new(None) };
 }
 
 impl RequestId {
     /// The id as text.
     pub fn as_str(&self) -> &str {
         // Only ASCII is ever stored (see `sane` and `fresh`).
-        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+        std::str::from_utf8(self.0.as_bytes()).unwrap_or_default()
     }
 
-    fn as_bytes(&self) -> &[u8] {
-        match &self.0 {
-            Repr::Fresh(bytes) => bytes,
-            Repr::Client(value) => value.as_bytes(),
-        }
+    /// The id of the request being handled, when called from its handler (or an
+    /// extractor, a dependency, a middleware inside the app): `None` elsewhere, such
+    /// as in a task spawned off the request.
+    ///
+    /// ```
+    /// // Outside a request there is none.
+    /// assert!(apiarist::RequestId::current().is_none());
+    /// ```
+    pub fn current() -> Option<Self> {
+        CURRENT.with(|current| {
+            let id = current.take();
+            let copy = id.clone();
+            current.set(id);
+            copy
+        })
     }
 
-    /// The id as a header value.
-    pub(crate) fn header_value(&self) -> HeaderValue {
-        match &self.0 {
-            Repr::Fresh(bytes) => HeaderValue::from_bytes(bytes)
-                .unwrap_or_else(|_| HeaderValue::from_static("invalid")),
-            Repr::Client(value) => value.clone(),
+    /// Runs `f` with `id` as the [current](Self::current) request id, and takes it
+    /// back afterwards (even if `f` panics): the core layer wraps every poll of a
+    /// request's future in this.
+    pub(crate) fn scope<R>(id: &mut Option<RequestId>, f: impl FnOnce() -> R) -> R {
+        // Swapping the id with the thread's current one, and back: no drop, no
+        // copy beyond the swaps, and an outer request's id (an in-process call made
+        // while handling one) comes back with the second swap.
+        struct SwapBack<'a>(&'a Cell<Option<RequestId>>);
+        impl Drop for SwapBack<'_> {
+            fn drop(&mut self) {
+                CURRENT.with(|current| current.swap(self.0));
+            }
         }
+        let id = Cell::from_mut(id);
+        CURRENT.with(|current| current.swap(id));
+        let _back = SwapBack(id);
+        f()
+    }
+
+    /// The id, as the header value to echo.
+    pub(crate) fn into_header_value(self) -> HeaderValue {
+        self.0
     }
 
     /// The client's id when it is sane (1 to 128 characters of `A-Za-z0-9-_.:`),
     /// else a fresh one.
     pub(crate) fn from_header(value: Option<&HeaderValue>) -> Self {
         match value {
-            Some(value) if sane(value.as_bytes()) => Self(Repr::Client(value.clone())),
+            Some(value) if sane(value.as_bytes()) => Self(value.clone()),
             _ => Self::fresh(),
         }
     }
 
-    /// A new id: this thread's random prefix and its next count, in hex.
+    /// A new id: this thread's next number, in hex.
     pub(crate) fn fresh() -> Self {
         thread_local! {
-            /// The prefix already in hex (it never changes), and the next count.
-            static NEXT: Cell<([u8; 16], u64)> = Cell::new((hex(random_prefix()), 0));
+            static NEXT: Cell<u64> = Cell::new(random_start());
         }
-        let (prefix, count) = NEXT.with(|next| {
-            let (prefix, count) = next.get();
-            next.set((prefix, count.wrapping_add(1)));
-            (prefix, count)
+        let number = NEXT.with(|next| {
+            let number = next.get();
+            next.set(number.wrapping_add(1));
+            number
         });
-        let mut bytes = [0; 32];
-        bytes[..16].copy_from_slice(&prefix);
-        bytes[16..].copy_from_slice(&hex(count));
-        Self(Repr::Fresh(bytes))
+        // Hex digits are always a valid header value.
+        Self(
+            HeaderValue::from_bytes(&hex(number))
+                .unwrap_or_else(|_| HeaderValue::from_static("invalid")),
+        )
     }
 }
+
+impl Provide for RequestId {
+    type Needs = (HttpRequest,);
+
+    /// The current id; outside the framework's core layer (an actix-web app of
+    /// one's own), the request's sane `X-Request-Id` or a fresh one.
+    async fn provide((req,): Self::Needs) -> Result<Self, actix_web::Error> {
+        Ok(Self::current().unwrap_or_else(|| Self::from_header(req.headers().get(REQUEST_ID))))
+    }
+}
+crate::injectable!(RequestId);
 
 impl PartialEq for RequestId {
     /// Ids are equal when their text is, wherever it came from.
     fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
+        self.0.as_bytes() == other.0.as_bytes()
     }
 }
 
@@ -121,7 +177,8 @@ fn sane(value: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
 }
 
-fn random_prefix() -> u64 {
+/// Where a thread's ids start.
+fn random_start() -> u64 {
     let mut seed = [0; 8];
     if getrandom::fill(&mut seed).is_err() {
         // No entropy source: fall back to what differs between threads and runs.
@@ -158,8 +215,12 @@ mod tests {
 
     use super::*;
 
+    fn is_fresh(id: &RequestId) -> bool {
+        id.as_str().len() == 16 && id.as_str().bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
     #[test]
-    fn fresh_ids_are_32_hex_digits_and_distinct_across_threads() {
+    fn fresh_ids_are_16_hex_digits_and_distinct_across_threads() {
         let mut seen = HashSet::new();
         let mine: Vec<_> = (0..100).map(|_| RequestId::fresh()).collect();
         let theirs =
@@ -167,27 +228,17 @@ mod tests {
                 .join()
                 .unwrap();
         for id in mine.iter().chain(&theirs) {
-            assert_eq!(id.as_str().len(), 32);
-            assert!(id.as_str().bytes().all(|b| b.is_ascii_hexdigit()));
+            assert!(is_fresh(id), "{id}");
             assert!(seen.insert(id.as_str().to_owned()), "duplicate id {id}");
         }
     }
 
     #[test]
-    fn a_sane_client_id_is_kept_and_anything_else_replaced() {
-        let keep = HeaderValue::from_static("req-42.a:b_C");
-        assert_eq!(RequestId::from_header(Some(&keep)).as_str(), "req-42.a:b_C");
-        assert_eq!(RequestId::from_header(Some(&keep)).header_value(), keep);
-        let long = HeaderValue::from_str(&"a".repeat(129)).unwrap();
-        for bad in [
-            HeaderValue::from_static("a b"),
-            HeaderValue::from_static(""),
-            long,
-        ] {
-            let id = RequestId::from_header(Some(&bad));
-            assert_eq!(id.as_str().len(), 32, "{bad:?} was kept");
-        }
-        assert_eq!(RequestId::from_header(None).as_str().len(), 32);
+    fn a_thread_counts_up() {
+        let number = |id: &RequestId| u64::from_str_radix(id.as_str(), 16).unwrap();
+        let first = RequestId::fresh();
+        let second = RequestId::fresh();
+        assert_eq!(number(&second), number(&first).wrapping_add(1));
     }
 
     #[test]
@@ -212,9 +263,56 @@ mod tests {
     }
 
     #[test]
+    fn a_sane_client_id_is_kept_and_anything_else_replaced() {
+        let keep = HeaderValue::from_static("req-42.a:b_C");
+        assert_eq!(RequestId::from_header(Some(&keep)).as_str(), "req-42.a:b_C");
+        assert_eq!(
+            RequestId::from_header(Some(&keep)).into_header_value(),
+            keep
+        );
+        let long = HeaderValue::from_str(&"a".repeat(129)).unwrap();
+        for bad in [
+            HeaderValue::from_static("a b"),
+            HeaderValue::from_static(""),
+            long,
+        ] {
+            let id = RequestId::from_header(Some(&bad));
+            assert!(is_fresh(&id), "{bad:?} was kept");
+        }
+        assert!(is_fresh(&RequestId::from_header(None)));
+    }
+
+    #[test]
+    fn an_id_is_current_only_inside_its_scope() {
+        assert_eq!(RequestId::current(), None);
+        let outer_id = RequestId::fresh();
+        let mut outer = Some(outer_id.clone());
+        RequestId::scope(&mut outer, || {
+            assert_eq!(RequestId::current().as_ref(), Some(&outer_id));
+            // A request handled inside another (an in-process call) has its own.
+            let inner_id = RequestId::fresh();
+            let mut inner = Some(inner_id.clone());
+            RequestId::scope(&mut inner, || {
+                assert_eq!(RequestId::current(), Some(inner_id.clone()));
+            });
+            assert_eq!(inner, Some(inner_id));
+            assert_eq!(RequestId::current().as_ref(), Some(&outer_id));
+        });
+        assert_eq!(outer, Some(outer_id.clone()));
+        assert_eq!(RequestId::current(), None);
+        // A panic inside still hands the id back.
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            RequestId::scope(&mut outer, || panic!("handler failed"))
+        }));
+        assert!(caught.is_err());
+        assert_eq!(outer, Some(outer_id));
+        assert_eq!(RequestId::current(), None);
+    }
+
+    #[test]
     fn ids_compare_by_their_text() {
         let fresh = RequestId::fresh();
-        let echoed = RequestId::from_header(Some(&fresh.header_value()));
+        let echoed = RequestId::from_header(Some(&fresh.clone().into_header_value()));
         assert_eq!(fresh, echoed);
         assert_ne!(fresh, RequestId::fresh());
     }

@@ -1,7 +1,7 @@
 //! Middleware, lifespan, metrics and rate limiting, driven over HTTP (the TestClient,
 //! and a real socket where the transport matters): CORS, compression, trusted hosts,
 //! HTTPS redirects, body limits, timeouts, custom middleware with dependencies,
-//! start-up hooks, `/metrics`, and 429s.
+//! start-up hooks, `/metrics`, 429s and request ids.
 
 mod compression;
 mod cors;
@@ -11,4 +11,5 @@ mod lifespan;
 mod limits;
 mod metrics;
 mod ratelimit;
+mod request_ids;
 mod support;
