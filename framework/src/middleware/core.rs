@@ -6,10 +6,11 @@
 //!
 //! - **Request id**: taken from `X-Request-Id` when the client sent a sane one,
 //!   generated otherwise; echoed in the response and recorded on the span, so the logs
-//!   of one request (and later of the jobs it causes) can be found together.
-//! - **Panics**: a panic in a handler is caught, logged with its backtrace by the panic
-//!   hook installed here, and answered as `500 {"detail": "Internal Server Error"}`; the
-//!   worker keeps serving.
+//!   of one request (and later of the jobs it causes) can be found together. It is
+//!   the current id ([`RequestId::current`]) whenever the request's future is polled.
+//! - **Panics**: a panic in a handler is caught, logged with its backtrace and the
+//!   request id by the panic hook installed here (see `lost`), and answered as
+//!   `500 {"detail": "Internal Server Error"}`; the worker keeps serving.
 //! - **Errors**: exception handlers registered on the app see every error first; then
 //!   the framework's own error types are re-rendered if the app chose problem details;
 //!   any other error whose body is not JSON (actix-web's own, e.g. a payload too large)
@@ -20,19 +21,18 @@
 //!   and status (see [`crate::metrics`]), unless the app turned them off.
 
 use std::{
-    backtrace::Backtrace,
     future::{Future, Ready, ready},
     panic::{AssertUnwindSafe, catch_unwind},
     pin::Pin,
     rc::Rc,
-    sync::{Arc, Once},
+    sync::Arc,
     task::{Context, Poll},
     time::{Duration, Instant},
 };
 
 use actix_web::{
     Error, HttpMessage, HttpResponse,
-    body::{BoxBody, MessageBody},
+    body::BoxBody,
     dev::{Service, ServiceRequest, ServiceResponse, Transform},
     http::StatusCode,
 };
@@ -47,6 +47,7 @@ use crate::{
     telemetry::{self, TraceParent},
 };
 
+use super::lost::{PreparedResponse, install_panic_hook};
 use super::request_id::REQUEST_ID;
 use super::request_id::RequestId;
 
@@ -376,73 +377,4 @@ fn record_outcome(
     } else {
         tracing::info!("request finished");
     }
-}
-
-/// A finished response carried as an error, for the paths where the request object
-/// is gone (a panic, or an inner service that failed instead of answering).
-#[derive(Debug)]
-struct PreparedResponse {
-    status: StatusCode,
-    headers: actix_web::http::header::HeaderMap,
-    body: actix_web::web::Bytes,
-}
-
-impl PreparedResponse {
-    fn new(response: HttpResponse, request_id: Option<RequestId>) -> Self {
-        let status = response.status();
-        let mut headers = response.headers().clone();
-        if let Some(id) = request_id {
-            headers.insert(REQUEST_ID, id.into_header_value());
-        }
-        let body = response.into_body().try_into_bytes().unwrap_or_default();
-        Self {
-            status,
-            headers,
-            body,
-        }
-    }
-}
-
-impl std::fmt::Display for PreparedResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.status)
-    }
-}
-
-impl actix_web::ResponseError for PreparedResponse {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::with_body(self.status, self.body.clone());
-        for (name, value) in &self.headers {
-            response.headers_mut().insert(name.clone(), value.clone());
-        }
-        response.map_into_boxed_body()
-    }
-}
-
-/// Logs panics through tracing, inside the span of the request that panicked, with a
-/// backtrace. Installed once per process.
-fn install_panic_hook() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            // Outside a request (start-up, tests without a subscriber) keep the usual output.
-            if tracing::Span::current().is_none() {
-                return previous(info);
-            }
-            let payload = info
-                .payload()
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "<non-string panic payload>".to_owned());
-            let location = info.location().map(|l| l.to_string()).unwrap_or_default();
-            let backtrace = Backtrace::force_capture();
-            tracing::error!(panic = %payload, %location, "handler panicked\n{backtrace}");
-        }));
-    });
 }

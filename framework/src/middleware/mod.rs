@@ -51,6 +51,7 @@ mod encode;
 mod hosts;
 mod layer;
 mod limits;
+mod lost;
 mod render;
 mod request_id;
 

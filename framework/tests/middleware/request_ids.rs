@@ -21,9 +21,43 @@ async fn slow() -> Json<Value> {
     Json(json!({"current": RequestId::current().map(|id| id.as_str().to_owned())}))
 }
 
+/// Fails.
+#[api_operation(summary = "Boom")]
+async fn boom() -> Json<Value> {
+    panic!("the handler gave up")
+}
+
 async fn client() -> TestClient {
-    TestClient::new(App::new("ids").include(Router::new().get("/which", which).get("/slow", slow)))
-        .await
+    TestClient::new(
+        App::new("ids").include(
+            Router::new()
+                .get("/which", which)
+                .get("/slow", slow)
+                .get("/boom", boom),
+        ),
+    )
+    .await
+}
+
+/// Log lines written while it lives, at the warn level (the request spans disabled,
+/// as in the benchmarks and most production set-ups).
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
 }
 
 fn is_fresh(id: &str) -> bool {
@@ -97,4 +131,34 @@ async fn an_unknown_path_and_a_wrong_method_echo_an_id_too() {
     let res = client.delete("/which").send().await;
     assert_eq!(res.status(), 405);
     assert!(is_fresh(res.header("x-request-id").unwrap()));
+}
+
+#[actix_web::test]
+async fn a_panic_is_logged_with_its_request_id_and_a_backtrace() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let client = client().await;
+    let res = client
+        .get("/boom")
+        .header("x-request-id", "boom-7")
+        .send()
+        .await;
+    assert_eq!(
+        (res.status(), res.header("x-request-id")),
+        (500, Some("boom-7"))
+    );
+    let log = captured.text();
+    assert!(log.contains("handler panicked"), "{log}");
+    assert!(log.contains("the handler gave up"), "{log}");
+    assert!(log.contains("request_id=\"boom-7\""), "{log}");
+    assert!(
+        log.contains("stack backtrace") || log.contains("::boom"),
+        "{log}"
+    );
 }

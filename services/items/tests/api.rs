@@ -381,5 +381,8 @@ async fn health_and_request_ids() {
     assert_eq!(res.header("x-request-id"), Some("abc-123"));
     let res = client.get("/healthz").send().await;
     let fresh = res.header("x-request-id").unwrap();
-    assert!(fresh.len() == 16 && fresh.bytes().all(|b| b.is_ascii_hexdigit()), "{fresh}");
+    assert!(
+        fresh.len() == 16 && fresh.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{fresh}"
+    );
 }
