@@ -214,6 +214,25 @@ async fn an_order_is_one_trace_from_the_gateway_through_amqp_to_the_worker() {
         Some(&json!({"stringValue": "201"})),
         "{at_orders:?}"
     );
+    // OpenTelemetry's HTTP conventions, which trace viewers read.
+    let attribute = |name: &str| at_orders.attributes.get(name).cloned();
+    assert_eq!(
+        attribute("http.request.method"),
+        Some(json!({"stringValue": "POST"}))
+    );
+    assert_eq!(
+        attribute("url.path"),
+        Some(json!({"stringValue": "/orders/"}))
+    );
+    assert_eq!(
+        attribute("http.route"),
+        Some(json!({"stringValue": "/orders/"}))
+    );
+    let status = attribute("http.response.status_code").unwrap_or_default();
+    assert!(
+        status == json!({"intValue": "201"}) || status == json!({"intValue": 201}),
+        "the status is an integer: {at_orders:?}"
+    );
     // A request without a client trace starts its own: the login's spans are not
     // in ours, and the gateway's is the root of its trace.
     let login = spans

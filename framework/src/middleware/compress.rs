@@ -167,21 +167,28 @@ impl From<Compression> for Middleware {
     fn from(config: Compression) -> Self {
         let config = Arc::new(config);
         Middleware::layer("compression", Placement::AroundApp, move |req, next| {
-            let encoding = req
-                .headers()
-                .get(ACCEPT_ENCODING)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|accept| config.negotiate(accept));
+            let asks = req.headers().contains_key(ACCEPT_ENCODING);
             let called = next.call(req);
-            let Some(encoding) = encoding else {
+            if !asks {
                 return called;
-            };
+            }
             let config = config.clone();
             Box::pin(async move {
                 let res = called.await?;
                 if !config.worth_it(res.status(), res.headers(), res.response().body().size()) {
                     return Ok(res);
                 }
+                // Negotiated only now: most small answers (under `min_size`) never
+                // need the header parsed.
+                let encoding = res
+                    .request()
+                    .headers()
+                    .get(ACCEPT_ENCODING)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|accept| config.negotiate(accept));
+                let Some(encoding) = encoding else {
+                    return Ok(res);
+                };
                 Ok(res.map_body(|head, body| match body.try_into_bytes() {
                     Ok(bytes) if bytes.len() <= INLINE_MAX => {
                         match encode::inline(encoding, &bytes) {

@@ -132,6 +132,10 @@ where
             request_id = %request_id,
             otel.kind = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
+            http.request.method = tracing::field::Empty,
+            url.path = tracing::field::Empty,
+            http.route = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
         );
         telemetry::continue_trace(&span, "server", || TraceParent::from_headers(req.headers()));
         // With the request level filtered out (RUST_LOG=warn) the span is disabled:
@@ -299,6 +303,7 @@ impl Tracked {
                 Some(route) => format!("{} {route}", res.request().method()),
                 None => res.request().method().to_string(),
             });
+            telemetry::record_http(span, Some(res.request()), route.as_deref(), res.status());
         }
         let elapsed = self.started.map(|started| started.elapsed());
         if let (Some(method), Some(elapsed)) = (self.method, elapsed) {
@@ -320,6 +325,9 @@ impl Tracked {
     /// The same for a request that is gone (it panicked, or the service failed):
     /// its response travels as an error that renders itself.
     fn lost(&mut self, span: Option<&tracing::Span>, response: HttpResponse) -> Error {
+        if let Some(span) = span {
+            telemetry::record_http(span, None, None, response.status());
+        }
         let elapsed = self.started.map(|started| started.elapsed());
         if let (Some(method), Some(elapsed)) = (self.method, elapsed) {
             metrics::observe(None, method, response.status(), elapsed);

@@ -200,6 +200,30 @@ pub(crate) fn name_span(span: &tracing::Span, name: impl FnOnce() -> String) {
     let _ = name;
 }
 
+/// Records OpenTelemetry's HTTP server attributes on an exported request span:
+/// `http.request.method`, `url.path` and `http.route` of `request` (when it survived
+/// its handling, and the route when one matched) and `http.response.status_code`
+/// (an integer, as the conventions want). The span must declare them. Does nothing
+/// unless [`exporting`].
+pub(crate) fn record_http(
+    span: &tracing::Span,
+    request: Option<&actix_web::HttpRequest>,
+    route: Option<&str>,
+    status: actix_web::http::StatusCode,
+) {
+    if !exporting() || span.is_disabled() {
+        return;
+    }
+    if let Some(request) = request {
+        span.record("http.request.method", request.method().as_str());
+        span.record("url.path", request.path());
+    }
+    if let Some(route) = route {
+        span.record("http.route", route);
+    }
+    span.record("http.response.status_code", i64::from(status.as_u16()));
+}
+
 /// Marks an exported span failed (a 5xx, a job that failed). The span must declare
 /// `otel.status_code`. Does nothing unless [`exporting`].
 pub(crate) fn mark_failed(span: &tracing::Span) {
