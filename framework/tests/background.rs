@@ -2,12 +2,15 @@
 //! never affecting the response.
 
 use std::{
-    io::Write,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use apiarist::{BackgroundTasks, State, prelude::*, testing::TestClient};
+use apiarist::{
+    BackgroundTasks, State,
+    prelude::*,
+    testing::{CapturedLogs, TestClient},
+};
 
 #[derive(Debug, Default)]
 struct Journal(Mutex<Vec<String>>);
@@ -50,20 +53,6 @@ async fn subscribe(tasks: BackgroundTasks, journal: State<Journal>, q: Query<Ask
     Json(seen_by_handler)
 }
 
-/// A `Write` into shared memory, for capturing logs.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 async fn eventually(journal: &Journal, expected: &[&str]) {
     for _ in 0..100 {
         if journal.lines() == expected {
@@ -76,13 +65,7 @@ async fn eventually(journal: &Journal, expected: &[&str]) {
 
 #[actix_web::test]
 async fn tasks_run_after_the_response_in_order_and_failures_are_only_logged() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = CapturedLogs::start(tracing::Level::INFO);
 
     let journal = Arc::new(Journal::default());
     let app = App::new("bg")
@@ -108,7 +91,7 @@ async fn tasks_run_after_the_response_in_order_and_failures_are_only_logged() {
         "a failing task never affects the response"
     );
     eventually(&journal, &["welcome mail", "audit"]).await;
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let failed = text
         .lines()
         .find(|l| l.contains("background task failed"))

@@ -31,7 +31,7 @@ use std::{
 };
 
 use actix_web::{
-    Error, HttpMessage, HttpResponse,
+    Error, HttpMessage, HttpRequest, HttpResponse,
     body::BoxBody,
     dev::{Service, ServiceRequest, ServiceResponse, Transform},
     http::StatusCode,
@@ -305,11 +305,7 @@ impl Tracked {
             });
             telemetry::record_http(span, Some(res.request()), route.as_deref(), res.status());
         }
-        let elapsed = self.started.map(|started| started.elapsed());
-        if let (Some(method), Some(elapsed)) = (self.method, elapsed) {
-            metrics::observe(Some(res.request()), method, res.status(), elapsed);
-        }
-        record_outcome(span, res.status(), elapsed, self.request_id.as_ref());
+        self.record(span, Some(res.request()), res.status());
         if let Some(id) = self.request_id.take() {
             res.headers_mut().insert(REQUEST_ID, id.into_header_value());
         }
@@ -328,12 +324,18 @@ impl Tracked {
         if let Some(span) = span {
             telemetry::record_http(span, None, None, response.status());
         }
+        self.record(span, None, response.status());
+        PreparedResponse::new(response, self.request_id.take()).into()
+    }
+
+    /// The metrics and the outcome (on the span, and in the log) of a request
+    /// answered with `status`; `req` is `None` when it did not survive.
+    fn record(&self, span: Option<&tracing::Span>, req: Option<&HttpRequest>, status: StatusCode) {
         let elapsed = self.started.map(|started| started.elapsed());
         if let (Some(method), Some(elapsed)) = (self.method, elapsed) {
-            metrics::observe(None, method, response.status(), elapsed);
+            metrics::observe(req, method, status, elapsed);
         }
-        record_outcome(span, response.status(), elapsed, self.request_id.as_ref());
-        PreparedResponse::new(response, self.request_id.take()).into()
+        record_outcome(span, status, elapsed, self.request_id.as_ref());
     }
 }
 

@@ -6,6 +6,7 @@
 //!   connection: WebSockets ([`WsClient`]), Server-Sent Events read as they arrive
 //!   ([`SseClient`]), and requests written byte for byte ([`RawResponse`]), such as
 //!   paths with `..` that ordinary clients tidy up.
+//! - [`CapturedLogs`]: what the app logged, to assert on.
 //!
 //! ```
 //! use apiarist::{App, Router, prelude::*, testing::TestClient};
@@ -25,12 +26,14 @@
 //! ```
 
 mod client;
+mod logs;
 mod multipart;
 mod server;
 mod sse;
 mod ws;
 
 pub use client::{RequestBuilder, TestClient, TestResponse};
+pub use logs::CapturedLogs;
 pub use multipart::MultipartBody;
 pub use server::{RawResponse, TestServer, unused_url};
 pub use sse::{SseClient, SseEvent};

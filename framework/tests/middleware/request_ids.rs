@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
-use apiarist::{RequestId, prelude::*, testing::TestClient};
+use apiarist::{
+    RequestId,
+    prelude::*,
+    testing::{CapturedLogs, TestClient},
+};
 use serde_json::{Value, json};
 
 /// The id the handler sees, as a parameter and as the current one.
@@ -37,27 +41,6 @@ async fn client() -> TestClient {
         ),
     )
     .await
-}
-
-/// Log lines written while it lives, at the warn level (the request spans disabled,
-/// as in the benchmarks and most production set-ups).
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
 }
 
 fn is_fresh(id: &str) -> bool {
@@ -128,21 +111,20 @@ async fn an_unknown_path_and_a_wrong_method_echo_an_id_too() {
         (res.status(), res.header("x-request-id")),
         (404, Some("lost-1"))
     );
+    assert_eq!(res.json::<Value>(), json!({"detail": "Not Found"}));
     let res = client.delete("/which").send().await;
-    assert_eq!(res.status(), 405);
+    assert_eq!(
+        (res.status(), res.json::<Value>()),
+        (405, json!({"detail": "Method Not Allowed"}))
+    );
     assert!(is_fresh(res.header("x-request-id").unwrap()));
 }
 
 #[actix_web::test]
 async fn a_panic_is_logged_with_its_request_id_and_a_backtrace() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    // At the warn level, the request spans are disabled (as in the benchmarks and
+    // most production set-ups): the id must come from the panic hook itself.
+    let logs = CapturedLogs::start(tracing::Level::WARN);
     let client = client().await;
     let res = client
         .get("/boom")
@@ -153,7 +135,11 @@ async fn a_panic_is_logged_with_its_request_id_and_a_backtrace() {
         (res.status(), res.header("x-request-id")),
         (500, Some("boom-7"))
     );
-    let log = captured.text();
+    assert_eq!(
+        res.json::<Value>(),
+        json!({"detail": "Internal Server Error"})
+    );
+    let log = logs.text();
     assert!(log.contains("handler panicked"), "{log}");
     assert!(log.contains("the handler gave up"), "{log}");
     assert!(log.contains("request_id=\"boom-7\""), "{log}");
